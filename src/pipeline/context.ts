@@ -1,0 +1,79 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { ErrorCode } from '../errors/error-catalogue.ts'
+import type { Provider, UpstreamResponse } from '../upstream/provider.ts'
+
+/** The proxied endpoints. `models` is answered by the gateway itself. */
+export type Endpoint = 'chat.completions' | 'completions' | 'embeddings' | 'models'
+
+/** Who is calling, as established by the authenticate stage. */
+export interface Principal {
+  readonly kind: 'api_key' | 'bootstrap_admin'
+  /** Public key id (never the secret). */
+  readonly keyId: string | null
+  readonly name: string | null
+  readonly tenant: string | null
+  readonly scopes: ReadonlySet<string>
+  /** Model allowlist patterns (trailing `*` = prefix); null = every model. */
+  readonly models: readonly string[] | null
+}
+
+/** Where the route stage sends the request. */
+export interface RouteDecision {
+  readonly upstream: string
+  readonly upstreamModel: string
+  readonly provider: Provider
+}
+
+/** Minimal structured logger (pino-compatible) so stages do not depend on pino. */
+export interface Logger {
+  error (obj: object, msg?: string): void
+  warn (obj: object, msg?: string): void
+  info (obj: object, msg?: string): void
+  debug (obj: object, msg?: string): void
+}
+
+/** Token counts as finally settled for the request. */
+export interface Usage {
+  inputTokens: number
+  outputTokens: number
+}
+
+/**
+ * One typed context per request. A new cross-stage fact is a new typed field here,
+ * never a string-keyed bag.
+ */
+export interface RequestContext {
+  readonly requestId: string
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number
+  readonly receivedAt: Date
+  readonly endpoint: Endpoint
+  readonly method: string
+  /** Request headers as Node parsed them (lowercase names). */
+  readonly headers: IncomingHttpHeaders
+  /** The TCP peer address. */
+  readonly socketIp: string
+  /** Client address after walking trusted proxies (edge stage). */
+  clientIp: string
+  /** The parsed JSON body (null for GET). What is authorised is exactly what is sent. */
+  body: Record<string, unknown> | null
+  model: string | null
+  stream: boolean
+  /** Whether the client itself asked for `stream_options.include_usage`. */
+  clientWantsUsage: boolean
+  principal: Principal | null
+  route: RouteDecision | null
+  /** Set by the forward stage, or by a stage that answers locally (e.g. `/v1/models`). */
+  upstream: UpstreamResponse | null
+  usage: Usage | null
+  /** ms from arrival to the first byte of the upstream response head. */
+  ttfbMs: number | null
+  /** Headers stages add to the client response (rate-limit headers, …). */
+  readonly responseHeaders: Record<string, string>
+  /** Final status and error code, set by the runner before completion phases run. */
+  status: number
+  error: ErrorCode | null
+  /** Aborted when the client disconnects; passed to the upstream request. */
+  readonly signal: AbortSignal
+  readonly log: Logger
+}

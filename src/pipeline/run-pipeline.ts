@@ -1,0 +1,88 @@
+import type { RequestContext } from './context.ts'
+import type { ResponseSink } from './response-sink.ts'
+import type { Stage } from './stage.ts'
+import type { SseEvent } from '../upstream/provider.ts'
+import { GatewayError } from '../errors/gateway-error.ts'
+import { toGatewayError } from '../errors/serialize-error.ts'
+
+/**
+ * Runs one request through the stages and writes the response to the sink.
+ * The only place (with the server edge) that catches and serializes errors.
+ */
+export async function runPipeline (ctx: RequestContext, stages: readonly Stage[], sink: ResponseSink): Promise<void> {
+  try {
+    for (const stage of stages) {
+      if (stage.onRequest !== undefined) {
+        const pending = stage.onRequest(ctx)
+        if (pending !== undefined) await pending
+      }
+      if (ctx.upstream !== null) break
+    }
+    const response = ctx.upstream
+    if (response === null) throw new GatewayError('internal_error', { cause: new Error('no stage produced a response') })
+    ctx.status = response.status
+    for (const stage of stages) {
+      if (stage.onResponseHead !== undefined) {
+        const pending = stage.onResponseHead(ctx)
+        if (pending !== undefined) await pending
+      }
+    }
+    if (response.kind === 'json') {
+      sink.sendJson(response.status, mergeHeaders(ctx.responseHeaders, response.headers), response.body)
+      return
+    }
+    await streamEvents(ctx, stages, response.events, sink, mergeHeaders(ctx.responseHeaders, response.headers), response.status)
+  } catch (err) {
+    const gatewayError = toGatewayError(err)
+    ctx.status = gatewayError.status
+    ctx.error = gatewayError.code
+    if (gatewayError.code === 'internal_error') ctx.log.error({ err, request_id: ctx.requestId }, 'request failed')
+    if (sink.streamStarted) sink.endStreamWithError(gatewayError)
+    else sink.sendError(gatewayError, mergeHeaders(ctx.responseHeaders, gatewayError.headers))
+  } finally {
+    await completeStages(ctx, stages)
+  }
+}
+
+const chunkStagesCache = new WeakMap<readonly Stage[], Stage[]>()
+
+async function streamEvents (
+  ctx: RequestContext, stages: readonly Stage[], events: AsyncIterable<SseEvent>,
+  sink: ResponseSink, headers: Record<string, string>, status: number
+): Promise<void> {
+  let chunkStages = chunkStagesCache.get(stages)
+  if (chunkStages === undefined) {
+    chunkStages = stages.filter((s) => s.onChunk !== undefined)
+    chunkStagesCache.set(stages, chunkStages)
+  }
+  sink.startStream(status, headers)
+  for await (const incoming of events) {
+    let event: SseEvent | null = incoming
+    for (let i = 0; i < chunkStages.length && event !== null; i++) {
+      event = (chunkStages[i] as Required<Stage>).onChunk(ctx, event)
+    }
+    if (event === null) continue
+    const pending = sink.writeEvent(event)
+    if (pending !== undefined) await pending
+  }
+  sink.endStream()
+}
+
+async function completeStages (ctx: RequestContext, stages: readonly Stage[]): Promise<void> {
+  for (let i = stages.length - 1; i >= 0; i--) {
+    const stage = stages[i] as Stage
+    if (stage.onComplete === undefined) continue
+    try {
+      const pending = stage.onComplete(ctx)
+      if (pending !== undefined) await pending
+    } catch (err) {
+      ctx.log.error({ err, stage: stage.name, request_id: ctx.requestId }, 'stage completion failed')
+    }
+  }
+}
+
+function mergeHeaders (a: Record<string, string>, b: Record<string, string> | undefined): Record<string, string> {
+  if (b === undefined) return a
+  for (const k in a) return { ...a, ...b }
+  return b
+}
