@@ -20,7 +20,7 @@ const timeoutsSchema = z.strictObject({
   connect_ms: z.number().int().positive().default(5_000).describe('TCP + TLS connect timeout'),
   headers_ms: z.number().int().positive().default(60_000).describe('Time until the upstream sends response headers (504 `upstream_timeout` after)'),
   idle_ms: z.number().int().positive().default(120_000).describe('Longest silence while reading the response body or stream')
-}).prefault({})
+}).prefault({}).describe('Upstream timeouts')
 
 export const upstreamSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _').describe('Unique name, referenced by `models[].upstream`'),
@@ -55,7 +55,7 @@ export const configSchema = z.strictObject({
     max_body_bytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024).describe('Largest accepted request body; larger → 413 `request_too_large`'),
     shutdown_timeout_ms: z.number().int().positive().default(30_000).describe('On SIGTERM, how long in-flight requests and streams may take to finish'),
     keep_alive_timeout_ms: z.number().int().positive().default(72_000).describe('Idle keep-alive timeout for client connections')
-  }).prefault({}),
+  }).prefault({}).describe('The listener'),
   data_dir: z.string().min(1).default('./data').describe('Directory for SQLite, the master key and audit files; created 0700 (env `PORTCULLIS_DATA_DIR`)'),
   master_key: secretRefSchema.optional().describe('Base64 of 32 bytes; every other key is derived from it. Default: env `PORTCULLIS_MASTER_KEY`, else `DATA_DIR/master.key` generated on first start'),
   admin_key: secretRefSchema.optional().describe('Bootstrap admin credential with full admin scopes (env `PORTCULLIS_ADMIN_KEY`)'),
@@ -63,12 +63,12 @@ export const configSchema = z.strictObject({
   redis_url: secretRefSchema.optional().describe('Unset = in-process counters (env `PORTCULLIS_REDIS_URL`)'),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('env `PORTCULLIS_LOG_LEVEL`')
-  }).prefault({}),
+  }).prefault({}).describe('Structured JSON logs (pino); secrets are redacted'),
   keys: z.strictObject({
     cache_ttl_ms: z.number().int().min(0).default(30_000).describe('How long a key lookup is cached (revocation on this instance is immediate regardless)'),
     max_ttl_seconds: z.number().int().positive().nullable().default(null).describe('Longest lifetime a new key may have; null = unlimited'),
     last_used_flush_ms: z.number().int().positive().default(5_000).describe('How often `last_used_at` updates are written, off the request path')
-  }).prefault({}),
+  }).prefault({}).describe('Virtual API keys'),
   upstreams: z.array(upstreamSchema).default([]).describe('Providers. Empty = the built-in mock provider serves `mock-*` models'),
   models: z.array(modelRouteSchema).default([]).describe('Caller model name → upstream. Empty with the mock = `mock-*` routed to it')
 }).superRefine((c, ctx) => {

@@ -55,6 +55,8 @@ export interface RequestContext {
   readonly socketIp: string
   /** Client address after walking trusted proxies (edge stage). */
   clientIp: string
+  /** The body text as received (null for GET); parsed strictly by the request-shape stage. */
+  readonly rawBody: string | null
   /** The parsed JSON body (null for GET). What is authorised is exactly what is sent. */
   body: Record<string, unknown> | null
   model: string | null

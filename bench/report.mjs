@@ -1,0 +1,193 @@
+// Turns one run's raw measurements into the table, the ratios against the targets, and the files
+// bench/results/<name>.json and .md. Everything printed comes from the run; nothing is typed in.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const COLUMNS = ['direct', 'bare', 'portcullis', 'portkey']
+
+/** The goals Portcullis is held to; see docs/benchmark.md. */
+const GOALS = {
+  throughputVsBare: 0.40,
+  throughputVsPortkey: 5,
+  addedP50Ms: 0.6,
+  addedP99Ms: 2.5,
+  ttfbAddedP50Ms: 1,
+}
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), values: xs })
+const badCount = (reps) => (reps ?? []).reduce((n, r) => n + r.non2xx + r.errors, 0)
+
+/** Median and range of each measured quantity, plus the error count of its series. */
+function summarise (run) {
+  const direct = run.targets.direct
+  const base = {
+    latencyP50: median(direct?.latency?.map((r) => r.latency.p50) ?? []),
+    latencyP99: median(direct?.latency?.map((r) => r.latency.p99) ?? []),
+    ttfbP50: median(direct?.ttfb?.map((r) => r.ttfb.p50) ?? []),
+    ttfbP99: median(direct?.ttfb?.map((r) => r.ttfb.p99) ?? []),
+  }
+  const out = {}
+  for (const [name, t] of Object.entries(run.targets)) {
+    if (t.failed) { out[name] = { failed: t.failed }; continue }
+    const s = { errors: {} }
+    for (const kind of ['nonStream', 'stream']) {
+      s[kind] = {
+        rps: stat(t[kind].map((r) => r.rps)),
+        cpuUsPerRequest: stat(t[kind].map((r) => r.cpuUsPerRequest ?? NaN)),
+        cpuUtilisation: stat(t[kind].map((r) => r.cpuUtilisation ?? NaN)),
+      }
+      s.errors[kind] = badCount(t[kind])
+    }
+    s.latencyP50 = stat(t.latency.map((r) => r.latency.p50))
+    s.latencyP99 = stat(t.latency.map((r) => r.latency.p99))
+    s.addedP50 = stat(t.latency.map((r) => r.latency.p50 - base.latencyP50))
+    s.addedP99 = stat(t.latency.map((r) => r.latency.p99 - base.latencyP99))
+    s.ttfbP50 = stat(t.ttfb.map((r) => r.ttfb.p50))
+    s.ttfbP99 = stat(t.ttfb.map((r) => r.ttfb.p99))
+    s.ttfbAddedP50 = stat(t.ttfb.map((r) => r.ttfb.p50 - base.ttfbP50))
+    s.ttfbAddedP99 = stat(t.ttfb.map((r) => r.ttfb.p99 - base.ttfbP99))
+    s.errors.latency = badCount(t.latency)
+    s.errors.ttfb = badCount(t.ttfb)
+    s.peakRssMiB = t.peakRssMiB ?? NaN
+    out[name] = s
+  }
+  return out
+}
+
+const fmtInt = (x) => Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—'
+const fmtMs = (x, sign = false) => Number.isFinite(x) ? `${sign && x >= 0 ? '+' : ''}${x.toFixed(2)}` : '—'
+const fmtPct = (x) => Number.isFinite(x) ? `${Math.round(x * 100)} %` : '—'
+
+function cell (s, key, fmt, errorKey, noPidDash = false) {
+  if (!s) return 'not run'
+  if (s.failed) return 'FAILED'
+  if (errorKey && s.errors[errorKey] > 0) return `ERRORS (${s.errors[errorKey]})`
+  const v = key.split('.').reduce((o, k) => o?.[k], s)
+  if (!v || !Number.isFinite(v.median)) return '—'
+  if (noPidDash && !Number.isFinite(v.min)) return '—'
+  return v.min === v.max || v.values.length < 2
+    ? fmt(v.median)
+    : `${fmt(v.median)} (${fmt(v.min)} – ${fmt(v.max)})`
+}
+
+function mainTable (run, sum) {
+  const cols = COLUMNS.filter((c) => run.targets[c])
+  const rows = [
+    ['throughput, non-streaming (req/s)', (s) => cell(s, 'nonStream.rps', fmtInt, 'nonStream')],
+    ['throughput, streaming (req/s)', (s) => cell(s, 'stream.rps', fmtInt, 'stream')],
+    ['CPU per request, non-streaming (µs)', (s) => cell(s, 'nonStream.cpuUsPerRequest', fmtInt, 'nonStream')],
+    ['CPU per request, streaming (µs)', (s) => cell(s, 'stream.cpuUsPerRequest', fmtInt, 'stream')],
+    ['CPU use at saturation, non-streaming', (s) => cell(s, 'nonStream.cpuUtilisation', fmtPct, 'nonStream')],
+    ['peak RSS (MiB)', (s) => s?.failed ? 'FAILED' : (Number.isFinite(s?.peakRssMiB) ? s.peakRssMiB.toFixed(0) : '—')],
+    [`latency p50 at ${run.meta.settings.rate} req/s (ms)`, (s) => cell(s, 'latencyP50', fmtMs, 'latency')],
+    [`latency p99 at ${run.meta.settings.rate} req/s (ms)`, (s) => cell(s, 'latencyP99', fmtMs, 'latency')],
+    ['added latency p50 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'addedP50', (x) => fmtMs(x, true), 'latency')],
+    ['added latency p99 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'addedP99', (x) => fmtMs(x, true), 'latency')],
+    ['stream TTFB p50 (ms)', (s) => cell(s, 'ttfbP50', fmtMs, 'ttfb')],
+    ['stream TTFB p99 (ms)', (s) => cell(s, 'ttfbP99', fmtMs, 'ttfb')],
+    ['added stream TTFB p50 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'ttfbAddedP50', (x) => fmtMs(x, true), 'ttfb')],
+    ['added stream TTFB p99 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'ttfbAddedP99', (x) => fmtMs(x, true), 'ttfb')],
+  ]
+  const lines = [
+    `| | ${cols.map((c) => run.targets[c].label).join(' | ')} |`,
+    `|---|${cols.map(() => '---:').join('|')}|`,
+  ]
+  for (const [label, fn] of rows) lines.push(`| ${label} | ${cols.map((c) => fn(sum[c], c)).join(' | ')} |`)
+  return lines.join('\n')
+}
+
+/** A check is `null` (cannot be judged: a side failed, errored or did not run), true or false. */
+function checks (sum) {
+  const p = sum.portcullis
+  const usable = (s, errKey) => s && !s.failed && s.errors[errKey] === 0
+  const ratio = (a, b, kind) => usable(a, kind) && usable(b, kind) ? a[kind].rps.median / b[kind].rps.median : NaN
+  const added = (key, errKey) => usable(p, errKey) ? p[key].median : NaN
+  const rows = [
+    ['Portcullis ÷ bare proxy, throughput non-streaming', ratio(p, sum.bare, 'nonStream'), '≥', GOALS.throughputVsBare, fmtPct],
+    ['Portcullis ÷ bare proxy, throughput streaming', ratio(p, sum.bare, 'stream'), '≥', GOALS.throughputVsBare, fmtPct],
+    ['Portcullis ÷ Portkey, throughput non-streaming', ratio(p, sum.portkey, 'nonStream'), '≥', GOALS.throughputVsPortkey, (x) => `${x.toFixed(1)}×`],
+    ['Portcullis ÷ Portkey, throughput streaming', ratio(p, sum.portkey, 'stream'), '≥', GOALS.throughputVsPortkey, (x) => `${x.toFixed(1)}×`],
+    ['Portcullis added latency p50 (ms)', added('addedP50', 'latency'), '≤', GOALS.addedP50Ms, (x) => fmtMs(x, true)],
+    ['Portcullis added latency p99 (ms)', added('addedP99', 'latency'), '≤', GOALS.addedP99Ms, (x) => fmtMs(x, true)],
+    ['Portcullis added stream TTFB p50 (ms)', added('ttfbAddedP50', 'ttfb'), '≤', GOALS.ttfbAddedP50Ms, (x) => fmtMs(x, true)],
+  ]
+  return rows.map(([label, value, op, goal, fmt]) => ({
+    label,
+    value: Number.isFinite(value) ? value : null,
+    text: Number.isFinite(value) ? fmt(value) : 'n/a',
+    goal: `${op} ${fmt(goal)}`,
+    pass: Number.isFinite(value) ? (op === '≥' ? value >= goal : value <= goal) : null,
+  }))
+}
+
+function checksTable (rows) {
+  const mark = (pass) => pass === null ? '— not measured' : pass ? '✅ pass' : '❌ FAIL'
+  return ['| check | measured | goal | |', '|---|---:|---:|---|',
+    ...rows.map((r) => `| ${r.label} | ${r.text} | ${r.goal} | ${mark(r.pass)} |`)].join('\n')
+}
+
+function comparisonLines (sum) {
+  const lines = []
+  const { bare, portcullis: p, portkey: k } = sum
+  const ok = (s) => s && !s.failed
+  if (ok(p) && ok(k) && p.errors.latency === 0 && k.errors.latency === 0) {
+    lines.push(`- Added latency p50/p99, Portcullis vs Portkey: ${fmtMs(p.addedP50.median, true)} / ${fmtMs(p.addedP99.median, true)} ms vs ${fmtMs(k.addedP50.median, true)} / ${fmtMs(k.addedP99.median, true)} ms.`)
+  }
+  if (ok(p) && ok(bare) && p.errors.latency === 0 && bare.errors.latency === 0) {
+    lines.push(`- Added latency p50/p99, Portcullis vs bare proxy: ${fmtMs(p.addedP50.median, true)} / ${fmtMs(p.addedP99.median, true)} ms vs ${fmtMs(bare.addedP50.median, true)} / ${fmtMs(bare.addedP99.median, true)} ms.`)
+  }
+  for (const [name, s] of Object.entries(sum)) {
+    if (name === 'direct' || !ok(s)) continue
+    const util = s.nonStream.cpuUtilisation.median
+    if (Number.isFinite(util) && util < 0.9 && s.errors.nonStream === 0) {
+      lines.push(`- ⚠️ ${name} used only ${fmtPct(util)} of its core at saturation: the load generator and mock on CPU 1 may be the limit, so its throughput is a lower bound.`)
+    }
+  }
+  return lines
+}
+
+function markdown (run, sum, rows) {
+  const m = run.meta
+  const st = m.settings
+  const failures = Object.entries(run.targets).filter(([, t]) => t.failed)
+  return [
+    `# Portcullis benchmark${st.quick ? ' (quick smoke run — not for comparison)' : ''}`,
+    '',
+    `Generated by \`npm run bench\` on ${m.date}: Node ${m.node}, ${m.cpu}, ${m.cores} cores; system under test pinned to CPU ${m.sutCpu}, load generator and mock upstream to CPU ${m.loadCpu}. Portcullis ${m.portcullisCommit ?? 'unknown commit'}, Portkey gateway ${m.portkeyVersion ?? 'not installed'}. Mock upstream: ${m.mock}. Run took ${m.durationS} s.`,
+    '',
+    `Each cell: median of ${st.reps} repetitions (min – max). Saturation: autocannon, ${st.connections} connections, ${st.saturationS} s per repetition after ${st.warmupS} s warm-up. Latency: open loop at ${st.rate} req/s for ${st.latencyS} s, non-streaming. TTFB: open loop at ${st.rate} req/s for ${st.ttfbS} s, streaming from a mock that paces events ${st.chunkIntervalMs} ms apart; every stream is read to \`[DONE]\`. "Added" = target − direct (median of direct's repetitions). CPU per request = SUT user+system CPU ÷ requests answered.`,
+    '',
+    mainTable(run, sum),
+    '',
+    '## Goals',
+    '',
+    checksTable(rows),
+    '',
+    ...(comparisonLines(sum).length ? ['## Notes', '', ...comparisonLines(sum), ''] : []),
+    ...(failures.length ? ['## Failures', '', ...failures.map(([, t]) => `- **${t.label}**: ${t.failed.split('\n')[0]}`), ''] : []),
+  ].join('\n')
+}
+
+/** Prints the report and writes results/<name>.json and .md; `ok` is false on any failure or error. */
+export function writeReport (run, name = 'latest') {
+  const sum = summarise(run)
+  const rows = checks(sum)
+  const ok = Object.values(sum).every((s) => !s.failed && Object.values(s.errors).every((n) => n === 0))
+  const md = markdown(run, sum, rows)
+  console.log('\n' + md)
+  const dir = join(benchDir, 'results')
+  mkdirSync(dir, { recursive: true })
+  const json = join(dir, `${name}.json`)
+  const mdFile = join(dir, `${name}.md`)
+  writeFileSync(json, JSON.stringify({ ok, ...run, summary: sum, goals: rows }, null, 2) + '\n')
+  writeFileSync(mdFile, md)
+  return { ok, files: [json, mdFile].map((f) => relative(process.cwd(), f)) }
+}

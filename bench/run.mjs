@@ -1,0 +1,156 @@
+// One benchmark run: the same mock upstream reached directly, through a bare Node proxy, through
+// Portcullis and through the Portkey gateway, one system under test at a time.
+// Usage: node run.mjs [--quick] [--targets direct,bare,portcullis,portkey] [--reps N]
+import { parseArgs } from 'node:util'
+import { cpus } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import {
+  targets, startMock, killAll, pinSelf, LOAD_CPU, SUT_CPU, portkeyVersion, repoDir,
+} from './targets.mjs'
+import { saturate, openLoop, preflight } from './load.mjs'
+import { cpuSeconds, peakRssMiB, cpuModel } from './proc-stats.mjs'
+import { writeReport } from './report.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    targets: { type: 'string', default: 'direct,bare,portcullis,portkey' },
+    reps: { type: 'string' },
+    out: { type: 'string', default: 'latest' },
+  },
+})
+// `npm run bench --quick` from the repo root reaches us as npm config, not as an argument.
+const quick = args.quick || process.env.npm_config_quick === 'true'
+
+const settings = quick
+  ? { reps: 3, connections: 64, warmupS: 1, saturationS: 1, rate: 200, latencyS: 1.5, ttfbS: 1, chunkIntervalMs: 10 }
+  : { reps: 3, connections: 64, warmupS: 2, saturationS: 8, rate: 200, latencyS: 6, ttfbS: 5, chunkIntervalMs: 10 }
+if (args.reps) settings.reps = Number(args.reps)
+settings.quick = quick
+
+const order = args.targets.split(',').map((t) => t.trim()).filter(Boolean)
+for (const name of order) if (!targets[name]) throw new Error(`unknown target "${name}" (known: ${Object.keys(targets).join(', ')})`)
+if (!order.includes('direct')) order.unshift('direct') // every "added" number is relative to direct
+
+function onSignal (signal) {
+  console.error(`\n${signal}: stopping every process of the run`)
+  killAll()
+  process.exit(130)
+}
+process.on('SIGINT', onSignal)
+process.on('SIGTERM', onSignal)
+process.on('exit', killAll)
+
+const log = (msg) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}`)
+const t0 = performance.now()
+
+function meta () {
+  let commit = null
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoDir, encoding: 'utf8' }).trim() } catch {}
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpuModel(),
+    cores: cpus().length,
+    sutCpu: SUT_CPU,
+    loadCpu: LOAD_CPU,
+    portcullisCommit: commit,
+    portkeyVersion: portkeyVersion(),
+    settings,
+  }
+}
+
+/** Runs `fn` `reps` times; a rep that saw any non-2xx answer or error marks the whole series. */
+async function series (label, reps, fn) {
+  const out = []
+  for (let r = 0; r < reps; r++) {
+    const rep = await fn(r)
+    out.push(rep)
+    const bad = rep.non2xx + rep.errors
+    if (bad > 0) log(`  ${label} rep ${r + 1}: ${rep.non2xx} non-2xx, ${rep.errors} errors ${JSON.stringify(rep.statusCodes)} ${rep.failures?.join(' | ') ?? ''}`)
+  }
+  return out
+}
+
+async function saturationSeries (sut, stream, label) {
+  await saturate(sut, { stream, connections: settings.connections, seconds: settings.warmupS })
+  const reps = await series(label, settings.reps, async () => {
+    const cpuBefore = sut.pid ? cpuSeconds(sut.pid) : null
+    const rep = await saturate(sut, { stream, connections: settings.connections, seconds: settings.saturationS })
+    if (sut.pid) {
+      const cpu = cpuSeconds(sut.pid) - cpuBefore
+      rep.cpuUsPerRequest = rep.requests > 0 ? (cpu * 1e6) / rep.requests : NaN
+      rep.cpuUtilisation = cpu / rep.durationS
+    }
+    return rep
+  })
+  log(`  ${label}: ${reps.map((r) => Math.round(r.rps)).join(' / ')} req/s`)
+  return reps
+}
+
+async function openLoopSeries (sut, stream, seconds, label) {
+  await openLoop(sut, { stream, rate: settings.rate, seconds: Math.min(1, seconds) })
+  const reps = await series(label, settings.reps, () => openLoop(sut, { stream, rate: settings.rate, seconds }))
+  const key = stream ? 'ttfb' : 'latency'
+  log(`  ${label}: p50 ${reps.map((r) => r[key].p50.toFixed(2)).join(' / ')} ms, p99 ${reps.map((r) => r[key].p99.toFixed(2)).join(' / ')} ms`)
+  return reps
+}
+
+async function measureTarget (name, fastMock, pacedMock) {
+  const target = targets[name]
+  const result = { label: target.label, description: target.description }
+  log(`${target.label}: starting`)
+  let sut = await target.start(fastMock.url)
+  try {
+    await preflight(sut, { stream: false })
+    await preflight(sut, { stream: true })
+    result.nonStream = await saturationSeries(sut, false, 'saturation, non-streaming')
+    result.stream = await saturationSeries(sut, true, 'saturation, streaming')
+    result.latency = await openLoopSeries(sut, false, settings.latencyS, `latency at ${settings.rate} req/s`)
+    if (sut.pid) result.peakRssMiB = peakRssMiB(sut.pid)
+  } finally {
+    await sut.stop()
+  }
+  // Time to first byte needs an upstream that paces its events, so the target is restarted on it.
+  sut = await target.start(pacedMock.url)
+  try {
+    await preflight(sut, { stream: true })
+    result.ttfb = await openLoopSeries(sut, true, settings.ttfbS, `stream TTFB at ${settings.rate} req/s`)
+    if (sut.pid) result.peakRssMiB = Math.max(result.peakRssMiB ?? 0, peakRssMiB(sut.pid))
+  } finally {
+    await sut.stop()
+  }
+  return result
+}
+
+async function main () {
+  pinSelf(LOAD_CPU)
+  const run = { meta: meta(), targets: {} }
+  log(`Portcullis bench${quick ? ' (--quick)' : ''}: ${run.meta.node}, ${run.meta.cpu}, ${run.meta.cores} cores; SUT on CPU ${SUT_CPU}, load + mock on CPU ${LOAD_CPU}`)
+  const fastMock = await startMock({ latencyMs: 0, chunkIntervalMs: 0 })
+  const pacedMock = await startMock({ latencyMs: 0, chunkIntervalMs: settings.chunkIntervalMs })
+  run.meta.mock = fastMock.kind
+  for (const name of order) {
+    try {
+      run.targets[name] = await measureTarget(name, fastMock, pacedMock)
+    } catch (err) {
+      log(`${targets[name].label}: FAILED: ${err.message}`)
+      run.targets[name] = { label: targets[name].label, description: targets[name].description, failed: err.message }
+    }
+  }
+  await fastMock.stop()
+  await pacedMock.stop()
+  run.meta.durationS = Math.round((performance.now() - t0) / 1000)
+  const { ok, files } = writeReport(run, args.out)
+  log(`wrote ${files.join(', ')}`)
+  if (!ok) {
+    console.error('\nThe run had failures or errors (see above): its numbers are not throughput results.')
+    process.exitCode = 1
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${err.stack ?? err.message}`)
+  killAll()
+  process.exitCode = 1
+})

@@ -1,0 +1,227 @@
+// Starting and stopping every process of a run: the mock upstream and the systems under test.
+// The system under test runs on CPU 0; the mock upstream and the load generators on CPU 1.
+import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+export const repoDir = dirname(benchDir)
+const portcullisBin = join(repoDir, 'bin', 'portcullis.js')
+const portkeyEntry = join(benchDir, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js')
+
+export const SUT_CPU = 0
+export const LOAD_CPU = 1
+export const MODEL = 'bench-model'
+
+const children = new Set()
+const tempDirs = new Set()
+
+/** Kills every child still running and removes temporary directories; safe to call twice. */
+export function killAll () {
+  for (const child of children) {
+    try { child.kill('SIGKILL') } catch {}
+  }
+  children.clear()
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+  tempDirs.clear()
+}
+
+/** Pins this process (all threads) to a CPU so that the load shares no core with the SUT. */
+export function pinSelf (cpu) {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`taskset failed (is util-linux installed?): ${r.stderr || r.error}`)
+}
+
+export async function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Spawns `node <args>` pinned to `cpu`; keeps the tail of its output for error messages. */
+function spawnNode (name, cpu, args, env = {}) {
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...args], {
+    cwd: repoDir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let tail = ''
+  const keep = (chunk) => { tail = (tail + chunk.toString()).slice(-4000) }
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  const proc = {
+    name,
+    child,
+    // `taskset CMD` execs CMD, so the child's pid is the node process itself.
+    pid: child.pid,
+    output: () => tail.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim(),
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    async stop () {
+      if (proc.exited()) return
+      const gone = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+      await gone
+      clearTimeout(timer)
+    },
+  }
+  return proc
+}
+
+/** Polls `url` until `ok(response)`; fails with the process's output if it exits or times out. */
+async function waitReady (proc, url, { timeoutMs = 30_000, ok = (r) => r.status === 200 } = {}) {
+  const deadline = Date.now() + timeoutMs
+  let last = 'no answer'
+  while (Date.now() < deadline) {
+    if (proc.exited()) {
+      throw new Error(`${proc.name} exited (code ${proc.child.exitCode}) before it was ready:\n${proc.output()}`)
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
+      await res.arrayBuffer()
+      if (ok(res)) return
+      last = `HTTP ${res.status}`
+    } catch (err) {
+      last = err.cause?.code ?? err.message
+    }
+    await sleep(100)
+  }
+  await proc.stop()
+  throw new Error(`${proc.name} not ready at ${url} after ${timeoutMs} ms (${last}):\n${proc.output()}`)
+}
+
+export function portcullisCommandExists (command) {
+  if (!existsSync(portcullisBin)) return false
+  const r = spawnSync(process.execPath, [portcullisBin, command, '--help'], { cwd: repoDir, encoding: 'utf8', timeout: 20_000 })
+  return r.status === 0
+}
+
+/**
+ * The mock upstream is Portcullis's own (`portcullis mock-upstream`). BENCH_MOCK_SCRIPT replaces it
+ * with another script taking the same flags; it exists only to debug this harness.
+ */
+export async function startMock ({ latencyMs = 0, chunkIntervalMs = 0 } = {}) {
+  const port = await freePort()
+  const flags = ['--host', '127.0.0.1', '--port', String(port),
+    '--latency-ms', String(latencyMs), '--chunk-interval-ms', String(chunkIntervalMs)]
+  const script = process.env.BENCH_MOCK_SCRIPT
+  if (!script && !portcullisCommandExists('mock-upstream')) {
+    throw new Error('`portcullis mock-upstream` is not available (node bin/portcullis.js mock-upstream --help failed)')
+  }
+  const args = script ? [script, ...flags] : [portcullisBin, 'mock-upstream', ...flags]
+  const proc = spawnNode(`mock upstream (${chunkIntervalMs} ms/chunk)`, LOAD_CPU, args)
+  const url = `http://127.0.0.1:${port}`
+  await waitReady(proc, `${url}/v1/models`)
+  return { ...proc, url, kind: script ? `${script} (BENCH_MOCK_SCRIPT)` : 'portcullis mock-upstream' }
+}
+
+const chatPath = '/v1/chat/completions'
+
+/** Each target: `start(mockUrl)` → { url, path, headers, pid?, stop() }. */
+export const targets = {
+  direct: {
+    label: 'direct',
+    description: 'straight to the mock upstream',
+    async start (mockUrl) {
+      return { url: mockUrl, path: chatPath, headers: {}, pid: null, stop: async () => {} }
+    },
+  },
+
+  bare: {
+    label: 'bare proxy',
+    description: 'bench/bare-proxy.mjs: node:http + keep-alive agent, no checks',
+    async start (mockUrl) {
+      const port = await freePort()
+      const proc = spawnNode('bare proxy', SUT_CPU, [join(benchDir, 'bare-proxy.mjs'), '--port', String(port), '--upstream', mockUrl])
+      const url = `http://127.0.0.1:${port}`
+      await waitReady(proc, `${url}/v1/models`)
+      return { url, path: chatPath, headers: {}, pid: proc.pid, stop: proc.stop }
+    },
+  },
+
+  portcullis: {
+    label: 'Portcullis',
+    description: 'node bin/portcullis.js start, every stage on, API key auth',
+    async start (mockUrl) {
+      if (!portcullisCommandExists('start')) throw new Error('`portcullis start` is not available yet')
+      const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'))
+      tempDirs.add(dataDir)
+      const configFile = join(dataDir, 'bench-config.json')
+      writeFileSync(configFile, JSON.stringify({
+        upstreams: [{ name: 'bench', type: 'openai', base_url: `${mockUrl}/v1`, api_key: { env: 'BENCH_PROVIDER_KEY' } }],
+        models: [{ name: MODEL, upstream: 'bench' }],
+      }, null, 2), { mode: 0o600 })
+      const port = await freePort()
+      const adminKey = randomBytes(36).toString('base64url')
+      const proc = spawnNode('Portcullis', SUT_CPU, [portcullisBin, 'start', '--config', configFile], {
+        PORTCULLIS_DATA_DIR: join(dataDir, 'data'),
+        PORTCULLIS_HOST: '127.0.0.1',
+        PORTCULLIS_PORT: String(port),
+        PORTCULLIS_ADMIN_KEY: adminKey,
+        PORTCULLIS_LOG_LEVEL: 'warn',
+        BENCH_PROVIDER_KEY: 'sk-bench-' + randomBytes(12).toString('hex'),
+      })
+      const url = `http://127.0.0.1:${port}`
+      const stop = async () => { await proc.stop(); rmSync(dataDir, { recursive: true, force: true }); tempDirs.delete(dataDir) }
+      try {
+        await waitReady(proc, `${url}/healthz`, { timeoutMs: 60_000 })
+        const res = await fetch(`${url}/admin/v1/keys`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'bench', scopes: ['chat', 'completions', 'embeddings'] }),
+        })
+        const text = await res.text()
+        if (res.status < 200 || res.status > 299) throw new Error(`creating an API key: HTTP ${res.status} ${text.slice(0, 500)}`)
+        const secret = JSON.parse(text).secret
+        if (typeof secret !== 'string' || !secret) throw new Error(`creating an API key: no "secret" in ${text.slice(0, 500)}`)
+        return { url, path: chatPath, headers: { authorization: `Bearer ${secret}` }, pid: proc.pid, stop, output: proc.output }
+      } catch (err) {
+        const out = proc.output()
+        await stop()
+        throw new Error(`Portcullis: ${err.message}${out && !err.message.includes(out) ? `\n${out}` : ''}`)
+      }
+    },
+  },
+
+  portkey: {
+    label: 'Portkey',
+    description: '@portkey-ai/gateway (build/start-server.js --headless), provider openai, custom host',
+    async start (mockUrl) {
+      if (!existsSync(portkeyEntry)) throw new Error(`Portkey not installed (${portkeyEntry}); run npm --prefix bench ci`)
+      const port = await freePort()
+      const proc = spawnNode('Portkey', SUT_CPU, [portkeyEntry, `--port=${port}`, '--headless'])
+      const url = `http://127.0.0.1:${port}`
+      await waitReady(proc, `${url}/`)
+      return {
+        url,
+        path: chatPath,
+        headers: {
+          authorization: 'Bearer sk-bench-portkey',
+          'x-portkey-provider': 'openai',
+          'x-portkey-custom-host': `${mockUrl}/v1`,
+        },
+        pid: proc.pid,
+        stop: proc.stop,
+        output: proc.output,
+      }
+    },
+  },
+}
+
+export function portkeyVersion () {
+  try {
+    return JSON.parse(readFileSync(join(benchDir, 'node_modules', '@portkey-ai', 'gateway', 'package.json'), 'utf8')).version
+  } catch { return null }
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger as PinoLogger } from 'pino'
+import type { Stage } from '../pipeline/stage.ts'
+import { GatewayError } from '../errors/gateway-error.ts'
+import { parseStrictJson } from '../edge/parse-strict-json.ts'
+import { handleError } from './error-handler.ts'
+import { registerProxyRoutes, proxyRoutes } from './proxy-routes.ts'
+import { registerHealthRoutes, type ReadinessCheck } from './health-routes.ts'
+import { securityHeaders } from './security-headers.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request arrived. */
+    startedAt: number
+  }
+}
+
+export interface ServerOptions {
+  readonly logger: PinoLogger
+  readonly maxBodyBytes: number
+  readonly keepAliveTimeoutMs: number
+  readonly stages: readonly Stage[]
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>
+  /** Registers `/admin/v1/…` routes; runs inside a scope that parses JSON strictly. */
+  readonly registerAdmin?: (app: FastifyInstance) => void | Promise<void>
+}
+
+export interface GatewayServer {
+  readonly app: FastifyInstance
+  /** From now on every new request gets 503 `service_unavailable` and /readyz reports draining. */
+  startDraining (): void
+}
+
+const securityHeaderEntries = Object.entries(securityHeaders)
+
+/** Paths → allowed methods, for 405 answers with an `Allow` header (RFC 9110 §15.5.6). */
+function registerMethodGuards (app: FastifyInstance, paths: ReadonlyMap<string, string[]>): void {
+  for (const [url, allowed] of paths) {
+    const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allowed.includes(m))
+    app.route({
+      method: others,
+      url,
+      handler: async () => {
+        throw new GatewayError('method_not_allowed', { headers: { allow: allowed.join(', ') } })
+      }
+    })
+  }
+}
+
+export async function buildServer (options: ServerOptions): Promise<GatewayServer> {
+  let draining = false
+  const app = Fastify({
+    // pino's Logger is Fastify's base logger; the cast only narrows Fastify's generic.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: () => 'req_' + randomUUID().replaceAll('-', ''),
+    requestIdHeader: false,
+    bodyLimit: options.maxBodyBytes,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    return503OnClosing: false,
+    trustProxy: false
+  })
+  app.decorateRequest('startedAt', 0)
+  app.removeAllContentTypeParsers()
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(async () => { throw new GatewayError('not_found') })
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.startedAt = performance.now()
+    // Set on the raw response so hijacked (pipeline) responses carry them too.
+    reply.raw.setHeader('x-request-id', request.id)
+    for (const [name, value] of securityHeaderEntries) reply.raw.setHeader(name, value)
+    if (draining) {
+      reply.raw.setHeader('connection', 'close')
+      throw new GatewayError('service_unavailable', { message: 'The gateway is shutting down.' })
+    }
+  })
+
+  registerHealthRoutes(app, options.readiness, () => draining)
+  await app.register(async function proxyScope (scope) {
+    registerProxyRoutes(scope, options.stages)
+  })
+  if (options.registerAdmin !== undefined) {
+    const registerAdmin = options.registerAdmin
+    await app.register(async function adminScope (scope) {
+      scope.addContentTypeParser('application/json', { parseAs: 'string' }, function strictJson (_req, body, done) {
+        try {
+          done(null, body === '' ? {} : parseStrictJson(body as string))
+        } catch (err) {
+          done(err as Error, undefined)
+        }
+      })
+      await registerAdmin(scope)
+    })
+  }
+  const guarded = new Map<string, string[]>([['/healthz', ['GET']], ['/readyz', ['GET']], ['/robots.txt', ['GET']]])
+  for (const r of proxyRoutes) guarded.set(r.url, [r.method])
+  registerMethodGuards(app, guarded)
+
+  return { app, startDraining () { draining = true } }
+}

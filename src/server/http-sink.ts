@@ -1,0 +1,76 @@
+import type { ServerResponse } from 'node:http'
+import { once } from 'node:events'
+import type { ResponseSink } from '../pipeline/response-sink.ts'
+import type { GatewayError } from '../errors/gateway-error.ts'
+import type { SseEvent } from '../upstream/provider.ts'
+import { errorBody, errorEvent } from '../errors/serialize-error.ts'
+
+const jsonType = 'application/json; charset=utf-8'
+
+/**
+ * Writes pipeline output straight to Node's ServerResponse. The proxy routes hand the
+ * response over to the pipeline (Fastify `reply.hijack()`), so common headers set on `res`
+ * in the onRequest hook (request id, security headers) are merged by `writeHead`.
+ */
+export class HttpSink implements ResponseSink {
+  #res: ServerResponse
+  #streamStarted = false
+
+  constructor (res: ServerResponse) {
+    this.#res = res
+  }
+
+  get streamStarted (): boolean {
+    return this.#streamStarted
+  }
+
+  sendJson (status: number, headers: Record<string, string>, body: unknown): void {
+    this.#sendBody(status, headers, JSON.stringify(body))
+  }
+
+  sendError (err: GatewayError, headers: Record<string, string>): void {
+    this.#sendBody(err.status, headers, JSON.stringify(errorBody(err)))
+  }
+
+  startStream (status: number, headers: Record<string, string>): void {
+    if (this.#res.destroyed) return
+    this.#streamStarted = true
+    this.#res.writeHead(status, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'x-accel-buffering': 'no'
+    })
+    // Push the head out now so the client sees the stream open before the first event.
+    this.#res.flushHeaders()
+  }
+
+  writeEvent (event: SseEvent): void | Promise<void> {
+    if (this.#res.destroyed) return
+    const head = event.event === null ? 'data: ' : `event: ${event.event}\ndata: `
+    // WHATWG SSE: every line of a multi-line payload needs its own `data:` field.
+    const data = event.data.includes('\n') ? event.data.replaceAll('\n', '\ndata: ') : event.data
+    if (!this.#res.write(head + data + '\n\n')) return this.#drain()
+  }
+
+  endStreamWithError (err: GatewayError): void {
+    if (this.#res.destroyed) return
+    this.#res.end(errorEvent(err))
+  }
+
+  endStream (): void {
+    if (!this.#res.destroyed) this.#res.end()
+  }
+
+  #sendBody (status: number, headers: Record<string, string>, body: string): void {
+    const res = this.#res
+    if (res.destroyed || res.headersSent) return
+    res.writeHead(status, { ...headers, 'content-type': jsonType, 'content-length': Buffer.byteLength(body) })
+    res.end(body)
+  }
+
+  async #drain (): Promise<void> {
+    const res = this.#res
+    // Resolve on 'close' too: a client that went away must not park the pipeline forever.
+    await Promise.race([once(res, 'drain'), once(res, 'close')])
+  }
+}

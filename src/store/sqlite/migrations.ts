@@ -1,0 +1,66 @@
+import type { DatabaseSync } from 'node:sqlite'
+
+/** One schema step. Numbered, applied in order, each in its own transaction, never edited once released. */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+export const migrations: readonly Migration[] = Object.freeze([
+  {
+    version: 1,
+    name: 'api_keys',
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        tenant TEXT,
+        scopes TEXT NOT NULL,
+        models TEXT,
+        secret_hash TEXT NOT NULL,
+        last_four TEXT NOT NULL,
+        previous_secret_hash TEXT,
+        previous_expires_at INTEGER,
+        metadata TEXT,
+        created_at INTEGER NOT NULL,
+        created_by TEXT,
+        last_used_at INTEGER,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        rotated_at INTEGER
+      );
+      CREATE INDEX api_keys_created_idx ON api_keys (created_at, id);
+      CREATE INDEX api_keys_tenant_created_idx ON api_keys (tenant, created_at, id);
+    `
+  }
+])
+
+/**
+ * Brings the schema up to date. `BEGIN IMMEDIATE` takes the write lock before reading the
+ * version, so two processes starting at once apply each step exactly once.
+ */
+export function migrate (db: DatabaseSync, list: readonly Migration[] = migrations, now: () => number = Date.now): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+  const latest = list.reduce((max, m) => Math.max(max, m.version), 0)
+  for (const migration of list) {
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      const current = currentVersion(db)
+      if (current > latest) throw new Error(`the database schema (version ${current}) is newer than this Portcullis knows (${latest}); upgrade Portcullis`)
+      if (migration.version > current) {
+        db.exec(migration.sql)
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, now())
+      }
+      db.exec('COMMIT')
+    } catch (err) {
+      db.exec('ROLLBACK')
+      throw err
+    }
+  }
+}
+
+export function currentVersion (db: DatabaseSync): number {
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get()
+  return typeof row?.version === 'number' ? row.version : 0
+}

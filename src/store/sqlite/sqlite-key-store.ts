@@ -1,0 +1,118 @@
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
+import type { KeyListQuery, KeyPage, KeyRecord, KeyRotation, KeyStore, KeyUsage } from '../store.ts'
+
+type Row = Record<string, unknown>
+
+const columns = 'id, name, tenant, scopes, models, secret_hash, last_four, previous_secret_hash, previous_expires_at, ' +
+  'metadata, created_at, created_by, last_used_at, expires_at, revoked_at, rotated_at'
+
+/** The KeyStore on node:sqlite. Positional SQL only, so the PostgreSQL adapter reads the same. */
+export function createSqliteKeyStore (db: DatabaseSync): KeyStore {
+  const selectOne = db.prepare(`SELECT ${columns} FROM api_keys WHERE id = ?`)
+  const getSync = (id: string): KeyRecord | null => {
+    const row = selectOne.get(id)
+    return row === undefined ? null : rowToKey(row)
+  }
+  return {
+    async insert (record) {
+      db.prepare(`INSERT INTO api_keys (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`).run(...keyToRow(record))
+    },
+    async get (id) {
+      return getSync(id)
+    },
+    async list (query) {
+      return listKeys(db, query)
+    },
+    async revoke (id, at) {
+      db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id)
+      return getSync(id)
+    },
+    async rotate (id, rotation: KeyRotation) {
+      // SET expressions read the row's old values, so the swap is one atomic statement.
+      db.prepare('UPDATE api_keys SET previous_secret_hash = secret_hash, previous_expires_at = ?, secret_hash = ?, ' +
+        'last_four = ?, rotated_at = ? WHERE id = ?')
+        .run(rotation.previousExpiresAt, rotation.secretHash, rotation.lastFour, rotation.rotatedAt, id)
+      return getSync(id)
+    },
+    async touchLastUsed (batch: readonly KeyUsage[]) {
+      if (batch.length === 0) return
+      const update = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
+      db.exec('BEGIN')
+      try {
+        for (const { id, at } of batch) update.run(at, id, at)
+        db.exec('COMMIT')
+      } catch (err) {
+        db.exec('ROLLBACK')
+        throw err
+      }
+    },
+    async countActiveWithScope (scope, now) {
+      // Scopes are a JSON array of quoted strings, so `%"admin"%` cannot match `"admin:keys"`.
+      const pattern = '%' + JSON.stringify(scope).replace(/[\\%_]/g, (c) => '\\' + c) + '%'
+      const row = db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL ' +
+        "AND (expires_at IS NULL OR expires_at > ?) AND scopes LIKE ? ESCAPE '\\'").get(now, pattern)
+      return Number(row?.n ?? 0)
+    }
+  }
+}
+
+function listKeys (db: DatabaseSync, query: KeyListQuery): KeyPage {
+  const where: string[] = []
+  const params: SQLInputValue[] = []
+  if (query.tenant !== undefined && query.tenant !== null) {
+    where.push('tenant = ?')
+    params.push(query.tenant)
+  }
+  if (query.after !== undefined && query.after !== null) {
+    // An unknown cursor makes the subquery NULL, the comparison NULL, and the page empty.
+    where.push('(created_at, id) < (SELECT created_at, id FROM api_keys WHERE id = ?)')
+    params.push(query.after)
+  }
+  const sql = `SELECT ${columns} FROM api_keys${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''} ` +
+    'ORDER BY created_at DESC, id DESC LIMIT ?'
+  const rows = db.prepare(sql).all(...params, query.limit + 1)
+  return { items: rows.slice(0, query.limit).map(rowToKey), hasMore: rows.length > query.limit }
+}
+
+function keyToRow (k: KeyRecord): SQLInputValue[] {
+  return [k.id, k.name, k.tenant, JSON.stringify(k.scopes), json(k.models), k.secretHash, k.lastFour,
+    k.previousSecretHash, k.previousExpiresAt, json(k.metadata), k.createdAt, k.createdBy, k.lastUsedAt,
+    k.expiresAt, k.revokedAt, k.rotatedAt]
+}
+
+function json (value: unknown): string | null {
+  return value === null ? null : JSON.stringify(value)
+}
+
+function rowToKey (row: Row): KeyRecord {
+  return {
+    id: str(row.id),
+    name: str(row.name),
+    tenant: strOrNull(row.tenant),
+    scopes: JSON.parse(str(row.scopes)) as string[],
+    models: row.models === null ? null : JSON.parse(str(row.models)) as string[],
+    secretHash: str(row.secret_hash),
+    lastFour: str(row.last_four),
+    previousSecretHash: strOrNull(row.previous_secret_hash),
+    previousExpiresAt: numOrNull(row.previous_expires_at),
+    metadata: row.metadata === null ? null : JSON.parse(str(row.metadata)) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    createdBy: strOrNull(row.created_by),
+    lastUsedAt: numOrNull(row.last_used_at),
+    expiresAt: numOrNull(row.expires_at),
+    revokedAt: numOrNull(row.revoked_at),
+    rotatedAt: numOrNull(row.rotated_at)
+  }
+}
+
+function str (value: unknown): string {
+  return String(value)
+}
+
+function strOrNull (value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value)
+}
+
+function numOrNull (value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value)
+}

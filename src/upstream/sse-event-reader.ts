@@ -1,0 +1,59 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { SseEvent } from './provider.ts'
+
+/** Largest event (or unterminated line) buffered before the stream is refused; OpenAI chunks are a few hundred bytes. */
+const MAX_EVENT_CHARS = 8 * 1024 * 1024
+
+/** Thrown when the upstream byte stream is not a usable event stream. */
+export class SseProtocolError extends Error {
+  override name = 'SseProtocolError'
+}
+
+/** Builds an SseEvent; `json` is undefined for `[DONE]` and any payload that is not JSON. */
+export function toSseEvent (data: string, event: string | null = null): SseEvent {
+  let json: unknown
+  // '[DONE]' and other non-JSON sentinels never start with { or [ followed by JSON; skip the throw cost.
+  const first = data.charCodeAt(0)
+  if (first === 0x7b || (first === 0x5b && data !== '[DONE]')) {
+    try {
+      json = JSON.parse(data)
+    } catch {
+      json = undefined
+    }
+  }
+  return { event, data, json }
+}
+
+/**
+ * Decodes an upstream `text/event-stream` body into events (WHATWG HTML §9.2.6, "Interpreting
+ * an event stream"), using eventsource-parser. Bytes are decoded as UTF-8 in streaming mode so a
+ * multi-byte character split across reads survives. Returning early (consumer `return()`, a thrown
+ * error) closes the source iterator, which destroys the upstream body.
+ */
+export async function * readSseEvents (source: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent, void, undefined> {
+  const pending: SseEvent[] = []
+  const state: { failure: Error | null } = { failure: null }
+  const parser = createParser({
+    maxBufferSize: MAX_EVENT_CHARS,
+    onEvent: (message: EventSourceMessage) => {
+      pending.push(toSseEvent(message.data, message.event ?? null))
+    },
+    onError: (err) => {
+      if (err.type === 'max-buffer-size-exceeded') state.failure = new SseProtocolError('event stream buffer limit exceeded')
+    }
+  })
+  const decoder = new TextDecoder('utf-8')
+  for await (const chunk of source) {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))
+    if (state.failure !== null) throw state.failure
+    yield * drain(pending)
+  }
+  // An event not terminated by a blank line when the stream ends is discarded (WHATWG §9.2.6).
+  parser.feed(decoder.decode())
+  yield * drain(pending)
+}
+
+function * drain (pending: SseEvent[]): Generator<SseEvent, void, undefined> {
+  const batch = pending.splice(0)
+  for (const event of batch) yield event
+}
