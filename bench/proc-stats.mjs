@@ -26,3 +26,49 @@ export function cpuModel () {
     return match ? match[1].trim() : 'unknown'
   } catch { return 'unknown' }
 }
+
+function pidTicks (pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch { return 0 }
+}
+
+/** Busy (user + nice + system) and steal ticks of each CPU, from /proc/stat. */
+function cpuTicks () {
+  const out = {}
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.+)$/.exec(line)
+    if (!m) continue
+    const [user, nice, system, , , , , steal] = m[2].trim().split(/\s+/).map(Number)
+    out[m[1]] = { busy: user + nice + system, steal }
+  }
+  return out
+}
+
+/**
+ * Watches how much of each CPU went to processes that are not part of the run (another build or
+ * test on a shared machine) and how much the hypervisor stole. `ours` maps a CPU to our pids on it.
+ * Returns a function that ends the watch with fractions of one core per CPU.
+ */
+export function watchInterference (ours) {
+  const t0 = performance.now()
+  const cpu0 = cpuTicks()
+  const pids0 = Object.fromEntries(Object.entries(ours).map(([cpu, pids]) => [cpu, pids.map(pidTicks)]))
+  return () => {
+    const seconds = (performance.now() - t0) / 1000
+    const cpu1 = cpuTicks()
+    const result = {}
+    for (const [cpu, pids] of Object.entries(ours)) {
+      if (!cpu0[cpu] || !cpu1[cpu]) continue
+      const own = pids.reduce((sum, pid, i) => sum + pidTicks(pid) - pids0[cpu][i], 0)
+      const foreign = cpu1[cpu].busy - cpu0[cpu].busy - own
+      result[`cpu${cpu}`] = {
+        foreign: Math.max(0, foreign / clockTicks / seconds),
+        steal: (cpu1[cpu].steal - cpu0[cpu].steal) / clockTicks / seconds,
+      }
+    }
+    return result
+  }
+}

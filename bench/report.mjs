@@ -57,6 +57,7 @@ function summarise (run) {
     s.errors.latency = badCount(t.latency)
     s.errors.ttfb = badCount(t.ttfb)
     s.peakRssMiB = t.peakRssMiB ?? NaN
+    s.disturbance = Math.max(0, ...['nonStream', 'stream', 'latency', 'ttfb'].flatMap((k) => t[k].map((r) => r.disturbance ?? 0)))
     out[name] = s
   }
   return out
@@ -95,6 +96,7 @@ function mainTable (run, sum) {
     ['stream TTFB p99 (ms)', (s) => cell(s, 'ttfbP99', fmtMs, 'ttfb')],
     ['added stream TTFB p50 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'ttfbAddedP50', (x) => fmtMs(x, true), 'ttfb')],
     ['added stream TTFB p99 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'ttfbAddedP99', (x) => fmtMs(x, true), 'ttfb')],
+    ['other load on the CPUs, worst repetition', (s) => s?.failed ? 'FAILED' : fmtPct(s?.disturbance)],
   ]
   const lines = [
     `| | ${cols.map((c) => run.targets[c].label).join(' | ')} |`,
@@ -145,6 +147,9 @@ function comparisonLines (sum) {
     lines.push(`- Added latency p50/p99, Portcullis vs bare proxy: ${fmtMs(p.addedP50.median, true)} / ${fmtMs(p.addedP99.median, true)} ms vs ${fmtMs(bare.addedP50.median, true)} / ${fmtMs(bare.addedP99.median, true)} ms.`)
   }
   for (const [name, s] of Object.entries(sum)) {
+    if (ok(s) && s.disturbance > 0.15) {
+      lines.push(`- ⚠️ ${name}: in its worst repetition other processes or the hypervisor took ${fmtPct(s.disturbance)} of a core even after retries; its numbers are disturbed.`)
+    }
     if (name === 'direct' || !ok(s)) continue
     const util = s.nonStream.cpuUtilisation.median
     if (Number.isFinite(util) && util < 0.9 && s.errors.nonStream === 0) {

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite'
+import { inTransaction } from './transaction.ts'
 
 /** One schema step. Numbered, applied in order, each in its own transaction, never edited once released. */
 export interface Migration {
@@ -44,19 +45,14 @@ export function migrate (db: DatabaseSync, list: readonly Migration[] = migratio
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
   const latest = list.reduce((max, m) => Math.max(max, m.version), 0)
   for (const migration of list) {
-    db.exec('BEGIN IMMEDIATE')
-    try {
+    inTransaction(db, () => {
       const current = currentVersion(db)
       if (current > latest) throw new Error(`the database schema (version ${current}) is newer than this Portcullis knows (${latest}); upgrade Portcullis`)
       if (migration.version > current) {
         db.exec(migration.sql)
         db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, now())
       }
-      db.exec('COMMIT')
-    } catch (err) {
-      db.exec('ROLLBACK')
-      throw err
-    }
+    }, 'IMMEDIATE')
   }
 }
 

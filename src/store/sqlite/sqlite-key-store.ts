@@ -1,5 +1,6 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
 import type { KeyListQuery, KeyPage, KeyRecord, KeyRotation, KeyStore, KeyUsage } from '../store.ts'
+import { inTransaction } from './transaction.ts'
 
 type Row = Record<string, unknown>
 
@@ -37,14 +38,9 @@ export function createSqliteKeyStore (db: DatabaseSync): KeyStore {
     async touchLastUsed (batch: readonly KeyUsage[]) {
       if (batch.length === 0) return
       const update = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
-      db.exec('BEGIN')
-      try {
+      inTransaction(db, () => {
         for (const { id, at } of batch) update.run(at, id, at)
-        db.exec('COMMIT')
-      } catch (err) {
-        db.exec('ROLLBACK')
-        throw err
-      }
+      })
     },
     async countActiveWithScope (scope, now) {
       // Scopes are a JSON array of quoted strings, so `%"admin"%` cannot match `"admin:keys"`.

@@ -1,0 +1,97 @@
+import { z } from 'zod'
+import type { AdminRoute } from './admin-routes.ts'
+import type { KeyService } from '../auth/key-service.ts'
+import { GatewayError } from '../errors/gateway-error.ts'
+import { isPublicKeyId } from '../auth/api-key-format.ts'
+import { keyJson } from './key-json.ts'
+import { parseInput } from './parse-input.ts'
+
+// Unix seconds beyond this (year 5138) are almost certainly milliseconds sent by mistake.
+const maxUnixSeconds = 99_999_999_999
+
+const createBody = z.strictObject({
+  name: z.string(),
+  tenant: z.string().nullable().optional(),
+  scopes: z.array(z.string()),
+  models: z.array(z.string()).nullable().optional(),
+  expires_in: z.number().int().positive().max(maxUnixSeconds).optional(),
+  expires_at: z.union([z.iso.datetime({ offset: true }), z.number().int().positive().max(maxUnixSeconds, 'must be Unix seconds')]).nullable().optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional()
+})
+
+const listQuery = z.strictObject({
+  limit: z.string().regex(/^\d{1,3}$/, 'must be an integer from 1 to 100').transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100')).optional(),
+  after: z.string().max(64).optional(),
+  tenant: z.string().max(128).optional()
+})
+
+const rotateBody = z.strictObject({ grace_period_seconds: z.number().int().min(0).optional() })
+const emptyBody = z.strictObject({})
+
+function expiryOf (body: z.output<typeof createBody>, now: number): number | null {
+  if (body.expires_in !== undefined && body.expires_at !== undefined && body.expires_at !== null) {
+    throw new GatewayError('invalid_request', { param: 'expires_in', message: 'Send expires_in or expires_at, not both.' })
+  }
+  if (body.expires_in !== undefined) return now + body.expires_in * 1000
+  if (body.expires_at === undefined || body.expires_at === null) return null
+  return typeof body.expires_at === 'number' ? body.expires_at * 1000 : Date.parse(body.expires_at)
+}
+
+/** The key id from the path; a string that cannot be an id is a 404 without a store lookup. */
+function keyId (params: Readonly<Record<string, string>>): string {
+  const id = params.id ?? ''
+  if (!isPublicKeyId(id)) throw new GatewayError('not_found', { message: 'No API key with this id.', param: 'id' })
+  return id
+}
+
+/** `/admin/v1/keys`: create (secret shown once), list, get, revoke, rotate. */
+export function keyRoutes (keys: KeyService): AdminRoute[] {
+  return [
+    {
+      method: 'POST', url: '/keys', scope: 'admin:keys',
+      async handler ({ body, actor }) {
+        const input = parseInput(createBody, body)
+        const { key, secret } = await keys.create({
+          name: input.name, tenant: input.tenant ?? null, scopes: input.scopes, models: input.models ?? null,
+          expiresAt: expiryOf(input, keys.now()), metadata: input.metadata ?? null, createdBy: actor
+        })
+        return { status: 201, body: keyJson(key, keys.status(key), secret) }
+      }
+    },
+    {
+      method: 'GET', url: '/keys', scope: 'admin:keys',
+      async handler ({ query }) {
+        const q = parseInput(listQuery, query)
+        const page = await keys.list({ limit: q.limit ?? 20, after: q.after ?? null, tenant: q.tenant ?? null })
+        const data = page.items.map((k) => keyJson(k, keys.status(k)))
+        return { body: { object: 'list', data, has_more: page.hasMore, next_cursor: page.hasMore ? (data.at(-1)?.id ?? null) : null } }
+      }
+    },
+    {
+      method: 'GET', url: '/keys/:id', scope: 'admin:keys',
+      async handler ({ params }) {
+        const key = await keys.get(keyId(params))
+        return { body: keyJson(key, keys.status(key)) }
+      }
+    },
+    {
+      method: 'POST', url: '/keys/:id/revoke', scope: 'admin:keys',
+      async handler ({ params, body }) {
+        const id = keyId(params)
+        parseInput(emptyBody, body)
+        const key = await keys.revoke(id)
+        return { body: keyJson(key, keys.status(key)) }
+      }
+    },
+    {
+      method: 'POST', url: '/keys/:id/rotate', scope: 'admin:keys',
+      async handler ({ params, body }) {
+        const id = keyId(params)
+        const input = parseInput(rotateBody, body)
+        const { key, secret } = await keys.rotate(id, input.grace_period_seconds ?? 0)
+        return { body: keyJson(key, keys.status(key), secret) }
+      }
+    }
+  ]
+}

@@ -1,0 +1,94 @@
+import type { Logger, Principal } from '../pipeline/context.ts'
+import type { KeyRecord, KeyStore } from '../store/store.ts'
+import type { ApiKeyHasher } from './api-key-hasher.ts'
+import { GatewayError } from '../errors/gateway-error.ts'
+import { parseApiKey } from './api-key-format.ts'
+import { createKeyCache } from './key-cache.ts'
+import { createLastUsedBatch } from './last-used-batch.ts'
+
+export interface KeyVerifierOptions {
+  readonly store: KeyStore
+  readonly hasher: ApiKeyHasher
+  /** HMAC of `PORTCULLIS_ADMIN_KEY`, or null. */
+  readonly bootstrapHash: string | null
+  readonly cacheTtlMs: number
+  readonly lastUsedFlushMs: number
+  readonly log: Logger
+  readonly now: () => number
+}
+
+/** The request-path half of the key service: presented key → Principal, cached, usage batched. */
+export interface KeyVerifier {
+  verify (presented: string): Promise<Principal>
+  /** Called after every change to a key on this instance: the next request reads the store. */
+  invalidate (id: string): void
+  flush (): Promise<void>
+  close (): Promise<void>
+}
+
+const negativeCacheMs = 1_000
+const maxCachedKeys = 10_000
+
+export function createKeyVerifier (options: KeyVerifierOptions): KeyVerifier {
+  const { store, hasher, bootstrapHash, now } = options
+  const cache = createKeyCache({
+    load: (id) => store.get(id),
+    ttlMs: options.cacheTtlMs,
+    negativeTtlMs: Math.min(options.cacheTtlMs, negativeCacheMs),
+    maxEntries: maxCachedKeys,
+    now
+  })
+  const lastUsed = createLastUsedBatch({ store, flushMs: options.lastUsedFlushMs, log: options.log })
+  async function lookup (id: string): Promise<KeyRecord | null> {
+    try {
+      return await cache.get(id)
+    } catch (err) {
+      // Fail closed with a retryable status; the cause goes to the server log only.
+      throw new GatewayError('service_unavailable', { cause: err })
+    }
+  }
+  return {
+    async verify (presented) {
+      if (bootstrapHash !== null && hasher.matches(presented, bootstrapHash)) return bootstrapPrincipal
+      // The checksum is checked before any lookup: typos and garbage never reach the store.
+      const parsed = parseApiKey(presented)
+      if (parsed === null) throw new GatewayError('invalid_api_key')
+      const key = await lookup(parsed.id)
+      if (key === null) throw new GatewayError('invalid_api_key')
+      const at = now()
+      checkSecret(hasher, key, presented, at)
+      lastUsed.touch(key.id, at)
+      return principalOf(key)
+    },
+    invalidate: (id) => { cache.invalidate(id) },
+    flush: () => lastUsed.flush(),
+    close: () => lastUsed.close()
+  }
+}
+
+/**
+ * Only once the secret matched may the caller learn that the key is revoked or expired;
+ * a guesser holding a real id learns nothing about its state.
+ */
+function checkSecret (hasher: ApiKeyHasher, key: KeyRecord, presented: string, at: number): void {
+  const current = hasher.matches(presented, key.secretHash)
+  const previous = !current && key.previousSecretHash !== null && hasher.matches(presented, key.previousSecretHash)
+  if (!current && !previous) throw new GatewayError('invalid_api_key')
+  if (key.revokedAt !== null) throw new GatewayError('revoked_credentials')
+  if (key.expiresAt !== null && key.expiresAt <= at) throw new GatewayError('expired_credentials')
+  if (previous && (key.previousExpiresAt === null || key.previousExpiresAt <= at)) throw new GatewayError('expired_credentials')
+}
+
+function principalOf (key: KeyRecord): Principal {
+  return { kind: 'api_key', keyId: key.id, name: key.name, tenant: key.tenant, scopes: new Set(key.scopes), models: key.models }
+}
+
+const bootstrapPrincipal: Principal = Object.freeze({
+  kind: 'bootstrap_admin',
+  keyId: null,
+  name: 'bootstrap-admin',
+  tenant: null,
+  scopes: new Set(['admin']),
+  // Admin only: the bootstrap credential cannot call models through the proxy.
+  models: []
+})

@@ -1,0 +1,154 @@
+import type { CliIo, Command, CommandArgs } from './command.ts'
+import type { KeyJson } from '../admin/key-json.ts'
+import { UsageError } from './command.ts'
+import { parseDuration } from '../lib/duration.ts'
+import { adminOptions, adminOptionsHelp, adminRequest, reportFailure, resolveAdminConnection, stringOption, type AdminConnection } from './admin-client.ts'
+import { formatDetails, formatTable, formatTime } from './format-table.ts'
+
+interface KeyList {
+  data: KeyJson[]
+  has_more: boolean
+  next_cursor: string | null
+}
+
+type Action = (conn: AdminConnection, args: CommandArgs, io: CliIo) => Promise<void>
+
+/** Builds a keys command: shared options, connection set-up, and one error path (exit 1). */
+function keysCommand (name: string, summary: string, usage: string, options: Command['options'], action: Action): Command {
+  return {
+    name: `keys ${name}`,
+    summary,
+    help: `Usage: portcullis keys ${usage}\n\n${summary}\n\nOptions:\n${adminOptionsHelp}`,
+    options: { ...adminOptions, ...options },
+    async run (args, io) {
+      const conn = await resolveAdminConnection(args, io.env)
+      try {
+        await action(conn, args, io)
+        return 0
+      } catch (err) {
+        return reportFailure(err, io.err)
+      }
+    }
+  }
+}
+
+function keyIdArg (args: CommandArgs): string {
+  if (args.positionals.length !== 1) throw new UsageError('expected exactly one key id (e.g. key_3kTq9fY2pLmN8xWz)')
+  return encodeURIComponent(args.positionals[0] as string)
+}
+
+function list (value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+function durationOption (args: CommandArgs, name: string): number | undefined {
+  const value = stringOption(args, name)
+  if (value === undefined) return undefined
+  try {
+    return parseDuration(value)
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`)
+  }
+}
+
+function details (key: KeyJson): string[] {
+  return formatDetails([
+    ['id', key.id], ['name', key.name], ['tenant', key.tenant ?? '-'], ['scopes', key.scopes.join(',')],
+    ['models', key.models === null ? '* (any)' : key.models.join(',')], ['status', key.status],
+    ['last four', key.last_four], ['created', `${formatTime(key.created_at)} by ${key.created_by ?? '-'}`],
+    ['last used', formatTime(key.last_used_at)], ['expires', formatTime(key.expires_at)],
+    ['revoked', formatTime(key.revoked_at)], ['rotated', formatTime(key.rotated_at)],
+    ['metadata', key.metadata === null ? '-' : JSON.stringify(key.metadata)]
+  ])
+}
+
+function printKey (io: CliIo, args: CommandArgs, key: KeyJson, heading: string): void {
+  if (args.values.json === true) {
+    io.out(JSON.stringify(key, null, 2))
+    return
+  }
+  io.out(heading)
+  if (key.secret !== undefined) io.out(`\nSecret (shown once, store it now):\n  ${key.secret}\n`)
+  for (const line of details(key)) io.out(line)
+}
+
+function parseMetadata (text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new UsageError('--metadata must be a JSON object, e.g. \'{"team":"ml"}\'')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--metadata must be a JSON object')
+  return value as Record<string, unknown>
+}
+
+export const keysCreateCommand = keysCommand('create', 'Create an API key; its secret is printed once.',
+  'create --name NAME --scopes chat,embeddings [--models \'gpt-4o-mini,qwen2.5-*\'] [--ttl 24h] [--tenant T] [--metadata JSON] [--json]\n\n' +
+  'Scopes: chat, completions, embeddings, models:read, admin, admin:keys. --ttl takes 30s, 15m, 24h, 7d.',
+  { name: { type: 'string' }, scopes: { type: 'string' }, models: { type: 'string' }, ttl: { type: 'string' }, tenant: { type: 'string' }, metadata: { type: 'string' } },
+  async (conn, args, io) => {
+    const name = stringOption(args, 'name')
+    const scopes = list(stringOption(args, 'scopes'))
+    if (name === undefined || scopes === undefined) throw new UsageError('--name and --scopes are required')
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
+    const ttl = durationOption(args, 'ttl')
+    if (ttl === 0) throw new UsageError('--ttl must be longer than 0s')
+    const body = {
+      name, scopes, models: list(stringOption(args, 'models')), tenant: stringOption(args, 'tenant'),
+      expires_in: ttl, metadata: parseMetadata(stringOption(args, 'metadata'))
+    }
+    const key = await adminRequest(conn, 'POST', '/keys', body) as KeyJson
+    printKey(io, args, key, `Created ${key.id} (${key.name})`)
+  })
+
+export const keysListCommand = keysCommand('list', 'List API keys, newest first.', 'list [--tenant T] [--json]',
+  { tenant: { type: 'string' } },
+  async (conn, args, io) => {
+    const keys: KeyJson[] = []
+    const tenant = stringOption(args, 'tenant')
+    let after: string | null = null
+    do {
+      const query = new URLSearchParams({ limit: '100', ...(after === null ? {} : { after }), ...(tenant === undefined ? {} : { tenant }) })
+      const page = await adminRequest(conn, 'GET', `/keys?${query}`) as KeyList
+      keys.push(...page.data)
+      after = page.has_more ? page.next_cursor : null
+    } while (after !== null)
+    if (args.values.json === true) {
+      io.out(JSON.stringify(keys, null, 2))
+      return
+    }
+    if (keys.length === 0) {
+      io.out('No keys. Create one with `portcullis keys create --name NAME --scopes chat`.')
+      return
+    }
+    const rows = keys.map((k) => [k.id, k.name, k.tenant ?? '-', k.scopes.join(','), k.status, `…${k.last_four}`,
+      formatTime(k.last_used_at), formatTime(k.expires_at)])
+    for (const line of formatTable(['ID', 'NAME', 'TENANT', 'SCOPES', 'STATUS', 'ENDS', 'LAST USED', 'EXPIRES'], rows)) io.out(line)
+  })
+
+export const keysGetCommand = keysCommand('get', 'Show one API key.', 'get ID [--json]', {},
+  async (conn, args, io) => {
+    const key = await adminRequest(conn, 'GET', `/keys/${keyIdArg(args)}`) as KeyJson
+    printKey(io, args, key, `Key ${key.id}`)
+  })
+
+export const keysRevokeCommand = keysCommand('revoke', 'Revoke an API key; the next request with it is refused.', 'revoke ID [--json]', {},
+  async (conn, args, io) => {
+    const key = await adminRequest(conn, 'POST', `/keys/${keyIdArg(args)}/revoke`, {}) as KeyJson
+    printKey(io, args, key, `Revoked ${key.id} (${key.name})`)
+  })
+
+export const keysRotateCommand = keysCommand('rotate', 'Issue a new secret for a key; the old one works for --grace (default 0s).',
+  'rotate ID [--grace 1h] [--json]', { grace: { type: 'string' } },
+  async (conn, args, io) => {
+    const id = keyIdArg(args)
+    const grace = durationOption(args, 'grace') ?? 0
+    const key = await adminRequest(conn, 'POST', `/keys/${id}/rotate`, { grace_period_seconds: grace }) as KeyJson
+    const old = grace === 0 ? 'the old secret stops working now' : `the old secret works until ${formatTime((key.rotated_at ?? 0) + grace)}`
+    printKey(io, args, key, `Rotated ${key.id} (${key.name}); ${old}`)
+  })
+
+/** All keys commands, for src/cli/command-list.ts. */
+export const keysCommands: readonly Command[] = [keysCreateCommand, keysListCommand, keysGetCommand, keysRevokeCommand, keysRotateCommand]

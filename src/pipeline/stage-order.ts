@@ -1,0 +1,34 @@
+import type { Stage } from './stage.ts'
+import type { ClientIpResolver } from '../edge/client-ip.ts'
+import type { KeyService } from '../auth/key-service.ts'
+import type { Provider } from '../upstream/provider.ts'
+import type { CompiledRoutes } from '../upstream/build-upstreams.ts'
+import { createEdgeStage } from '../edge/edge-stage.ts'
+import { createRequestShapeStage } from '../edge/request-shape-stage.ts'
+import { createAuthenticateStage } from '../auth/authenticate-stage.ts'
+import { createAuthorizeStage } from '../auth/authorize-stage.ts'
+import { createRouteStage } from '../upstream/route-stage.ts'
+import { createForwardStage } from '../upstream/forward-stage.ts'
+
+export interface StageDeps {
+  readonly resolveClientIp: ClientIpResolver
+  readonly keys: KeyService
+  readonly routes: CompiledRoutes
+  readonly providers: ReadonlyMap<string, Provider>
+}
+
+/**
+ * The order of the request path — the one place it is written down. Later issues slot their
+ * stages in here: rate limit and budget after authorize, input guards before route, output
+ * guards after forward (their `onChunk`), settle and record last (their `onComplete` runs first).
+ */
+export function createStages (deps: StageDeps): readonly Stage[] {
+  return Object.freeze([
+    createEdgeStage({ resolveClientIp: deps.resolveClientIp }),
+    createAuthenticateStage({ keys: deps.keys }),
+    createRequestShapeStage(),
+    createAuthorizeStage(),
+    createRouteStage({ routes: deps.routes, providers: deps.providers }),
+    createForwardStage()
+  ])
+}

@@ -1,0 +1,91 @@
+import { performance } from 'node:perf_hooks'
+import { upstreamSchema, type UpstreamConfig } from '../config/config-schema.ts'
+import type { Logger, RequestContext } from '../pipeline/context.ts'
+import type { SseEvent, UpstreamResponse } from './provider.ts'
+
+/** Test support for src/upstream: configs, request contexts, stream collection, bounded polling. */
+
+export const silentLog: Logger = { error () {}, warn () {}, info () {}, debug () {} }
+
+/** An `openai` upstream config as the schema would produce it, with test-sized timeouts. */
+export function openaiUpstream (baseUrl: string, overrides: Record<string, unknown> = {}): UpstreamConfig {
+  return upstreamSchema.parse({
+    name: 'test-upstream',
+    type: 'openai',
+    base_url: baseUrl,
+    timeouts: { connect_ms: 2_000, headers_ms: 2_000, idle_ms: 2_000 },
+    ...overrides
+  })
+}
+
+export function mockUpstreamConfig (overrides: Record<string, unknown> = {}): UpstreamConfig {
+  return upstreamSchema.parse({ name: 'mock', type: 'mock', ...overrides })
+}
+
+export function testContext (overrides: Partial<RequestContext> = {}): RequestContext {
+  return {
+    requestId: 'req_test',
+    startedAt: performance.now(),
+    receivedAt: new Date(),
+    endpoint: 'chat.completions',
+    method: 'POST',
+    headers: {},
+    socketIp: '127.0.0.1',
+    clientIp: '127.0.0.1',
+    rawBody: null,
+    body: null,
+    model: null,
+    stream: false,
+    clientWantsUsage: false,
+    principal: null,
+    route: null,
+    upstream: null,
+    usage: null,
+    ttfbMs: null,
+    responseHeaders: {},
+    status: 0,
+    error: null,
+    signal: new AbortController().signal,
+    log: silentLog,
+    ...overrides
+  }
+}
+
+export function chatBody (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { model: 'mock-gpt', messages: [{ role: 'user', content }], ...extra }
+}
+
+export async function collect (events: AsyncIterable<SseEvent>): Promise<SseEvent[]> {
+  const out: SseEvent[] = []
+  for await (const event of events) out.push(event)
+  return out
+}
+
+export function streamOf (response: UpstreamResponse): Extract<UpstreamResponse, { kind: 'stream' }> {
+  if (response.kind !== 'stream') throw new Error(`expected a stream, got ${response.kind}`)
+  return response
+}
+
+export function jsonOf (response: UpstreamResponse): Extract<UpstreamResponse, { kind: 'json' }> {
+  if (response.kind !== 'json') throw new Error(`expected JSON, got ${response.kind}`)
+  return response
+}
+
+/** The content deltas of a chat stream, joined. */
+export function streamedText (events: readonly SseEvent[]): string {
+  let text = ''
+  for (const event of events) {
+    const choice = (event.json as { choices?: Array<{ delta?: { content?: string } }> } | undefined)?.choices?.[0]
+    text += choice?.delta?.content ?? ''
+  }
+  return text
+}
+
+/** Polls `check` until it holds, failing after `timeoutMs`. */
+export async function waitFor (check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}

@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import { loadConfig } from '../../src/config/load-config.ts'
+import { startGateway, type RunningGateway } from '../../src/main.ts'
+
+export interface TestGateway {
+  readonly url: string
+  readonly adminKey: string
+  readonly dataDir: string
+  readonly gateway: RunningGateway
+  /** Every log line the gateway wrote, for canary assertions. */
+  readonly logs: string[]
+  /** Creates an API key through the admin API and returns its secret and id. */
+  createKey (body?: Record<string, unknown>): Promise<{ id: string, secret: string }>
+  admin (method: string, path: string, body?: unknown): Promise<Response>
+  close (): Promise<void>
+}
+
+export interface TestGatewayOptions {
+  /** Raw config (as in portcullis.yaml) written to a temp file. */
+  config?: Record<string, unknown>
+  /** Extra environment (secret references resolve against it). */
+  env?: Record<string, string>
+  logLevel?: string
+}
+
+/** Starts a real gateway in this process on 127.0.0.1, port 0, with a fresh data dir. */
+export async function startTestGateway (options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'portcullis-test-'))
+  const adminKey = 'adm_' + randomBytes(24).toString('hex')
+  const env: NodeJS.ProcessEnv = {
+    PORTCULLIS_PORT: '0',
+    PORTCULLIS_DATA_DIR: dataDir,
+    PORTCULLIS_ADMIN_KEY: adminKey,
+    PORTCULLIS_LOG_LEVEL: options.logLevel ?? 'debug',
+    ...options.env
+  }
+  let configFile: string | undefined
+  if (options.config !== undefined) {
+    configFile = join(dataDir, 'config.json')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(configFile, JSON.stringify(options.config))
+  }
+  const { config } = loadConfig({ env, flags: { config: configFile }, cwd: dataDir })
+  const logs: string[] = []
+  const destination = new Writable({
+    write (chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(line)
+      done()
+    }
+  })
+  const gateway = await startGateway({ config, env, logDestination: destination })
+  const url = gateway.url
+
+  async function admin (method: string, path: string, body?: unknown): Promise<Response> {
+    return await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+  }
+
+  return {
+    url,
+    adminKey,
+    dataDir,
+    gateway,
+    logs,
+    admin,
+    async createKey (body = {}) {
+      const res = await admin('POST', '/admin/v1/keys', { name: 'test', scopes: ['chat', 'completions', 'embeddings', 'models:read'], ...body })
+      const json = await res.json() as { id: string, secret: string }
+      if (res.status !== 201 && res.status !== 200) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(json)}`)
+      return { id: json.id, secret: json.secret }
+    },
+    async close () {
+      await gateway.close()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }
+}
