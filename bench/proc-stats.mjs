@@ -61,7 +61,8 @@ export function watchInterference (ours) {
     const cpu1 = cpuTicks()
     const result = {}
     for (const [cpu, pids] of Object.entries(ours)) {
-      if (!cpu0[cpu] || !cpu1[cpu]) continue
+      // A CPU none of our processes runs on cannot disturb the measurement.
+      if (pids.length === 0 || !cpu0[cpu] || !cpu1[cpu]) continue
       const own = pids.reduce((sum, pid, i) => sum + pidTicks(pid) - pids0[cpu][i], 0)
       const foreign = cpu1[cpu].busy - cpu0[cpu].busy - own
       result[`cpu${cpu}`] = {

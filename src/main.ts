@@ -63,7 +63,7 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
   }
   const store = await openSqliteStore({ dataDir: config.data_dir })
   const keys = createKeyService({ store: store.keys, masterKey, bootstrapAdminKey, config: config.keys, log: logger })
-  const { providers, routes } = await buildUpstreams(config, (ref) => resolveSecret(ref, { env }))
+  const { providers, routes } = await buildUpstreams(config, (ref) => resolveSecret(ref, { env }), logger)
   const mockOnly = config.upstreams.length === 0
   const summary = mockOnly ? 'mock (the built-in mock provider: no provider configured)' : config.upstreams.map((u) => `${u.name} (${u.type})`).join(', ')
 

@@ -2,12 +2,11 @@ import { getCACertificates } from 'node:tls'
 import { Agent, type Dispatcher } from 'undici'
 import type { UpstreamConfig } from '../config/config-schema.ts'
 import type { Logger } from '../pipeline/context.ts'
-import type { Provider, ProviderRequest, UpstreamResponse } from './provider.ts'
+import type { Provider, ProviderRequest, SseEvent, UpstreamResponse, UpstreamUsage } from './provider.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { readSseEvents, SseProtocolError } from './sse-event-reader.ts'
 import { errorForTransport, errorForUpstreamStatus } from './upstream-error-map.ts'
 import { usageOf } from './upstream-usage.ts'
-import type { UpstreamUsage, SseEvent } from './provider.ts'
 
 type Body = Dispatcher.ResponseData['body']
 

@@ -2,7 +2,19 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { countMockTokens, planMockResponse, type MockSettings } from './mock-engine.ts'
 import { parseMockDirectives, stripMockDirectives } from './mock-directives.ts'
+import { chunkSerializer, type MockStream } from './mock-replies.ts'
 import { chatBody } from '../upstream-test-fixture.ts'
+
+/** The chunks as a client sees them, checking the fast serializer gives JSON.stringify's bytes. */
+function chunksOf (stream: MockStream | null): unknown[] {
+  if (stream === null) throw new Error('expected a stream')
+  const serialize = chunkSerializer(stream.head)
+  return stream.parts.map((part) => {
+    const chunk = { ...stream.head, ...part }
+    assert.equal(serialize(part), JSON.stringify(chunk))
+    return chunk
+  })
+}
 
 const settings: MockSettings = { latencyMs: 0, chunkIntervalMs: 0, failureRate: 0 }
 
@@ -33,12 +45,12 @@ test('max_tokens bounds the reply and sets finish_reason "length"; #mock:tokens 
 })
 
 test('a stream is framed like OpenAI: role chunk, one chunk per token, finish chunk, then the usage chunk only on request', () => {
-  const plain = planMockResponse('chat.completions', chatBody('#mock:tokens=5', { stream: true }), settings).chunks as Chunk[]
+  const plain = chunksOf(planMockResponse('chat.completions', chatBody('#mock:tokens=5', { stream: true }), settings).stream) as Chunk[]
   assert.equal(plain.length, 1 + 5 + 1)
   assert.deepEqual(plain[0]?.choices[0]?.delta.role, 'assistant')
   assert.equal(plain.at(-1)?.choices[0]?.finish_reason, 'stop')
   assert.ok(plain.every((c) => c.usage === undefined))
-  const withUsage = planMockResponse('chat.completions', chatBody('#mock:tokens=5', { stream: true, stream_options: { include_usage: true } }), settings).chunks as Chunk[]
+  const withUsage = chunksOf(planMockResponse('chat.completions', chatBody('#mock:tokens=5', { stream: true, stream_options: { include_usage: true } }), settings).stream) as Chunk[]
   assert.equal(withUsage.length, 8)
   assert.deepEqual(withUsage.at(-1)?.choices, [])
   assert.equal(withUsage.at(-1)?.usage?.completion_tokens, 5)
@@ -46,7 +58,7 @@ test('a stream is framed like OpenAI: role chunk, one chunk per token, finish ch
 
 test('legacy completions echo the prompt and stream text chunks', () => {
   const plan = planMockResponse('completions', { model: 'mock-gpt', prompt: 'Say #mock:tokens=12 this', stream: true }, settings)
-  const chunks = plan.chunks as Array<{ object: string, choices: Array<{ text: string }> }>
+  const chunks = chunksOf(plan.stream) as Array<{ object: string, choices: Array<{ text: string }> }>
   assert.equal(chunks.length, 13)
   assert.equal(chunks[0]?.object, 'text_completion')
   assert.deepEqual(plan.usage, { inputTokens: 3, outputTokens: 12 })

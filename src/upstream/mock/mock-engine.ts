@@ -2,7 +2,7 @@ import type { Endpoint } from '../../pipeline/context.ts'
 import type { UpstreamUsage } from '../provider.ts'
 import { parseMockDirectives, stripMockDirectives, type MockDirectives } from './mock-directives.ts'
 import { DEFAULT_MOCK_DIMENSIONS, MAX_MOCK_DIMENSIONS, embeddingInputs, encodeVector, mockVector } from './mock-embeddings.ts'
-import { mockChatBody, mockChatChunks, mockCompletionBody, mockCompletionChunks, type MockReply } from './mock-replies.ts'
+import { mockChatBody, mockChatChunks, mockCompletionBody, mockCompletionChunks, type MockReply, type MockStream } from './mock-replies.ts'
 
 export type MockEndpoint = Exclude<Endpoint, 'models'>
 
@@ -25,8 +25,8 @@ export interface MockPlan {
   readonly stallAfter: number | null
   /** The JSON body: the response, or an OpenAI error envelope. */
   readonly body: object
-  /** Stream chunks without the final `[DONE]`; null when not streaming or on error. */
-  readonly chunks: readonly object[] | null
+  /** The stream's chunks, without the final `[DONE]`; null when not streaming or on error. */
+  readonly stream: MockStream | null
   readonly usage: UpstreamUsage | null
 }
 
@@ -53,14 +53,14 @@ export function planMockResponse (endpoint: MockEndpoint, body: Record<string, u
     ? 400
     : directives.status ?? (settings.failureRate > 0 && Math.random() < settings.failureRate ? 500 : null)
   if (failedStatus !== null) {
-    return { ...base, status: failedStatus, body: mockErrorBody(failedStatus, request.invalidParam), chunks: null, usage: null }
+    return { ...base, status: failedStatus, body: mockErrorBody(failedStatus, request.invalidParam), stream: null, usage: null }
   }
   if (endpoint === 'embeddings') return { ...base, status: 200, ...embeddingsAnswer(body, request.inputs ?? []) }
   const reply = buildReply(body, request.lastText, request.promptTokens, directives)
   const usage = { inputTokens: reply.promptTokens, outputTokens: reply.pieces.length }
   const chat = endpoint === 'chat.completions'
-  if (body.stream !== true) return { ...base, status: 200, body: chat ? mockChatBody(reply) : mockCompletionBody(reply), chunks: null, usage }
-  return { ...base, status: 200, body: {}, chunks: chat ? mockChatChunks(reply) : mockCompletionChunks(reply), usage }
+  if (body.stream !== true) return { ...base, status: 200, body: chat ? mockChatBody(reply) : mockCompletionBody(reply), stream: null, usage }
+  return { ...base, status: 200, body: {}, stream: chat ? mockChatChunks(reply) : mockCompletionChunks(reply), usage }
 }
 
 /** Mock tokens: runs of non-space characters. Cheap, deterministic and consistent with the chunks. */
@@ -141,7 +141,7 @@ function buildReply (body: Record<string, unknown>, lastText: string, promptToke
   }
 }
 
-function embeddingsAnswer (body: Record<string, unknown>, inputs: string[]): Pick<MockPlan, 'body' | 'chunks' | 'usage'> {
+function embeddingsAnswer (body: Record<string, unknown>, inputs: string[]): Pick<MockPlan, 'body' | 'stream' | 'usage'> {
   const dimensions = positiveInt(body.dimensions) ?? DEFAULT_MOCK_DIMENSIONS
   let promptTokens = 0
   const data = inputs.map((input, index) => {
@@ -151,7 +151,7 @@ function embeddingsAnswer (body: Record<string, unknown>, inputs: string[]): Pic
   })
   const model = typeof body.model === 'string' ? body.model : 'mock-embedding'
   const usage = { prompt_tokens: promptTokens, total_tokens: promptTokens }
-  return { body: { object: 'list', data, model, usage }, chunks: null, usage: { inputTokens: promptTokens, outputTokens: 0 } }
+  return { body: { object: 'list', data, model, usage }, stream: null, usage: { inputTokens: promptTokens, outputTokens: 0 } }
 }
 
 function positiveInt (value: unknown): number | null {

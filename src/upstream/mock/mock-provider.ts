@@ -5,6 +5,7 @@ import { GatewayError } from '../../errors/gateway-error.ts'
 import { errorForTransport, errorForUpstreamStatus } from '../upstream-error-map.ts'
 import { usageOf } from '../upstream-usage.ts'
 import { planMockResponse, type MockPlan, type MockSettings } from './mock-engine.ts'
+import { chunkSerializer, type MockStream } from './mock-replies.ts'
 
 const DONE: SseEvent = Object.freeze({ event: null, data: '[DONE]', json: undefined })
 
@@ -24,19 +25,19 @@ export function createMockProvider (config: UpstreamConfig): Provider {
   async function send (request: ProviderRequest): Promise<UpstreamResponse> {
     const plan = planMockResponse(request.endpoint, request.body, settings)
     const { signal } = request
-    if (plan.chunks === null && plan.stallAfter !== null) {
+    if (plan.stream === null && plan.stallAfter !== null) {
       await wait(headersMs, signal)
       throw new GatewayError('upstream_timeout', { cause: new Error('mock: #mock:stall before the head') })
     }
     await wait(Math.min(plan.latencyMs, headersMs), signal)
     if (plan.latencyMs > headersMs) throw new GatewayError('upstream_timeout', { cause: new Error('mock: latency beyond headers_ms') })
-    if (plan.chunks === null && plan.breakAfter !== null) {
+    if (plan.stream === null && plan.breakAfter !== null) {
       throw new GatewayError('upstream_error', { cause: new Error('mock: #mock:error_after before the head') })
     }
     if (plan.status !== 200) throw errorForUpstreamStatus(plan.status, plan.status === 429 ? '1' : null, plan.body)
-    if (plan.chunks === null) return { kind: 'json', status: 200, body: plan.body, usage: plan.usage, headers: { 'x-portcullis-mock': 'true' } }
+    if (plan.stream === null) return { kind: 'json', status: 200, body: plan.body, usage: plan.usage, headers: { 'x-portcullis-mock': 'true' } }
     let usage: UpstreamUsage | null = null
-    const events = streamEvents(plan, plan.chunks, signal, idleMs, (seen) => { usage = seen })
+    const events = streamEvents(plan, plan.stream, signal, idleMs, (seen) => { usage = seen })
     return { kind: 'stream', status: 200, events, usage: () => usage, headers: { 'x-portcullis-mock': 'true' } }
   }
 
@@ -44,10 +45,11 @@ export function createMockProvider (config: UpstreamConfig): Provider {
 }
 
 async function * streamEvents (
-  plan: MockPlan, chunks: readonly object[], signal: AbortSignal, idleMs: number, onUsage: (usage: UpstreamUsage) => void
+  plan: MockPlan, stream: MockStream, signal: AbortSignal, idleMs: number, onUsage: (usage: UpstreamUsage) => void
 ): AsyncGenerator<SseEvent, void, undefined> {
-  // Index chunks.length is the final [DONE].
-  for (let i = 0; i <= chunks.length; i++) {
+  const serialize = chunkSerializer(stream.head)
+  // Index parts.length is the final [DONE].
+  for (let i = 0; i <= stream.parts.length; i++) {
     if (i === plan.breakAfter) throw new GatewayError('upstream_error', { cause: new Error('mock: #mock:error_after') })
     if (i === plan.stallAfter) {
       await wait(idleMs, signal)
@@ -59,14 +61,14 @@ async function * streamEvents (
     } else if (signal.aborted) {
       throw errorForTransport(signal.reason, signal)
     }
-    const chunk = chunks[i]
-    if (chunk === undefined) {
+    const part = stream.parts[i]
+    if (part === undefined) {
       yield DONE
       return
     }
-    const usage = usageOf(chunk)
+    const usage = usageOf(part)
     if (usage !== null) onUsage(usage)
-    yield { event: null, data: JSON.stringify(chunk), json: chunk }
+    yield { event: null, data: serialize(part), json: { ...stream.head, ...part } }
   }
 }
 

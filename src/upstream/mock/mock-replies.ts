@@ -9,6 +9,25 @@ export interface MockReply {
   readonly includeUsage: boolean
 }
 
+/**
+ * A planned stream: the fields every chunk shares (id, object, created, model, fingerprint)
+ * and what differs per chunk (`choices`, `usage`). Chunk i is `{ ...head, ...parts[i] }`.
+ */
+export interface MockStream {
+  readonly head: object
+  readonly parts: readonly object[]
+}
+
+/**
+ * Serializes `{ ...head, ...part }` with the head's JSON computed once per stream: the same
+ * bytes as JSON.stringify of the merged object (their keys never overlap), without re-serializing
+ * the head for every chunk — chunk serialization is the mock server's main own cost when streaming.
+ */
+export function chunkSerializer (head: object): (part: object) => string {
+  const prefix = JSON.stringify(head).slice(0, -1) + ','
+  return (part) => prefix + JSON.stringify(part).slice(1)
+}
+
 const FINGERPRINT = 'portcullis-mock'
 
 let sequence = 0
@@ -47,15 +66,14 @@ export function mockChatBody (reply: MockReply): object {
  * (OpenAI also puts `usage: null` on every other chunk in that mode; the mock omits it, as SDKs
  * treat absent and null alike, so the gateway need not rewrite every chunk.)
  */
-export function mockChatChunks (reply: MockReply): object[] {
-  const head = header(reply, 'chatcmpl', 'chat.completion.chunk')
-  const chunk = (delta: object, finishReason: string | null): object =>
-    ({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })
-  const chunks = [chunk({ role: 'assistant', content: '', refusal: null }, null)]
-  for (const piece of reply.pieces) chunks.push(chunk({ content: piece }, null))
-  chunks.push(chunk({}, reply.finishReason))
-  if (reply.includeUsage) chunks.push({ ...head, choices: [], usage: usageOf(reply) })
-  return chunks
+export function mockChatChunks (reply: MockReply): MockStream {
+  const part = (delta: object, finishReason: string | null): object =>
+    ({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })
+  const parts = [part({ role: 'assistant', content: '', refusal: null }, null)]
+  for (const piece of reply.pieces) parts.push(part({ content: piece }, null))
+  parts.push(part({}, reply.finishReason))
+  if (reply.includeUsage) parts.push({ choices: [], usage: usageOf(reply) })
+  return { head: header(reply, 'chatcmpl', 'chat.completion.chunk'), parts }
 }
 
 /** `POST /v1/completions` (legacy) without streaming. */
@@ -68,13 +86,12 @@ export function mockCompletionBody (reply: MockReply): object {
 }
 
 /** The legacy completions stream: one chunk per token, a finish chunk, the optional usage chunk. */
-export function mockCompletionChunks (reply: MockReply): object[] {
-  const head = header(reply, 'cmpl', 'text_completion')
-  const chunk = (text: string, finishReason: string | null): object =>
-    ({ ...head, choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }] })
-  const chunks: object[] = []
-  for (const piece of reply.pieces) chunks.push(chunk(piece, null))
-  chunks.push(chunk('', reply.finishReason))
-  if (reply.includeUsage) chunks.push({ ...head, choices: [], usage: usageOf(reply) })
-  return chunks
+export function mockCompletionChunks (reply: MockReply): MockStream {
+  const part = (text: string, finishReason: string | null): object =>
+    ({ choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }] })
+  const parts: object[] = []
+  for (const piece of reply.pieces) parts.push(part(piece, null))
+  parts.push(part('', reply.finishReason))
+  if (reply.includeUsage) parts.push({ choices: [], usage: usageOf(reply) })
+  return { head: header(reply, 'cmpl', 'text_completion'), parts }
 }

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { mockErrorBody, planMockResponse, type MockEndpoint, type MockPlan, type MockSettings } from './mock-engine.ts'
 import { mockModelList } from './mock-models.ts'
+import { chunkSerializer, type MockStream } from './mock-replies.ts'
 
 export interface MockUpstreamOptions {
   /** Default 127.0.0.1. */
@@ -145,18 +146,18 @@ function play (plan: MockPlan, res: ServerResponse, stats: MockUpstreamStats): v
     if (!res.writableFinished && !state.broken) stats.aborted++
   })
   // Stall before the head: never answer; the client's headers timeout (or abort) ends it.
-  if (plan.chunks === null && plan.stallAfter !== null) return
+  if (plan.stream === null && plan.stallAfter !== null) return
   const answer = (): void => {
     state.timer = null
-    if (plan.chunks === null && plan.breakAfter !== null) {
+    if (plan.stream === null && plan.breakAfter !== null) {
       state.broken = true
       res.destroy()
     } else if (plan.status !== 200) {
       sendJson(res, plan.status, JSON.stringify(plan.body), plan.status === 429 ? { 'retry-after': '1' } : {})
-    } else if (plan.chunks === null) {
+    } else if (plan.stream === null) {
       sendJson(res, 200, JSON.stringify(plan.body))
     } else {
-      stream(plan, plan.chunks, res, stats, state)
+      stream(plan, plan.stream, res, stats, state)
     }
   }
   if (plan.latencyMs > 0) state.timer = setTimeout(answer, plan.latencyMs)
@@ -164,14 +165,15 @@ function play (plan: MockPlan, res: ServerResponse, stats: MockUpstreamStats): v
 }
 
 function stream (
-  plan: MockPlan, chunks: readonly object[], res: ServerResponse, stats: MockUpstreamStats,
+  plan: MockPlan, events: MockStream, res: ServerResponse, stats: MockUpstreamStats,
   state: { timer: NodeJS.Timeout | null, broken: boolean }
 ): void {
   stats.activeStreams++
   res.once('close', () => { stats.activeStreams-- })
+  const serialize = chunkSerializer(events.head)
   if (plan.intervalMs === 0 && plan.breakAfter === null && plan.stallAfter === null) {
     let all = ''
-    for (const chunk of chunks) all += 'data: ' + JSON.stringify(chunk) + '\n\n'
+    for (const part of events.parts) all += 'data: ' + serialize(part) + '\n\n'
     all += DONE
     // A length instead of chunked framing lets head and stream leave in one write.
     res.writeHead(200, { ...SSE_HEADERS, 'content-length': Buffer.byteLength(all) })
@@ -179,7 +181,7 @@ function stream (
     return
   }
   res.writeHead(200, SSE_HEADERS)
-  // Index chunks.length is the final [DONE].
+  // Index parts.length is the final [DONE].
   let i = 0
   const next = (): void => {
     state.timer = null
@@ -190,12 +192,12 @@ function stream (
       return
     }
     if (i === plan.stallAfter) return
-    const chunk = chunks[i]
-    if (chunk === undefined) {
+    const part = events.parts[i]
+    if (part === undefined) {
       res.end(DONE)
       return
     }
-    res.write('data: ' + JSON.stringify(chunk) + '\n\n')
+    res.write('data: ' + serialize(part) + '\n\n')
     i++
     if (plan.intervalMs > 0) state.timer = setTimeout(next, plan.intervalMs)
     else setImmediate(next)
