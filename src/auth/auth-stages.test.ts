@@ -2,18 +2,19 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Endpoint, Principal, RequestContext } from '../pipeline/context.ts'
+import { newRequestContext } from '../pipeline/new-request-context.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { createAuthenticateStage, extractCredential } from './authenticate-stage.ts'
 import { createAuthorizeStage } from './authorize-stage.ts'
 import { silentLog, startKeyService } from './key-service-fixture.ts'
 
 function context (headers: IncomingHttpHeaders, endpoint: Endpoint = 'chat.completions', model: string | null = null): RequestContext {
-  return {
-    requestId: 'req_test', startedAt: 0, receivedAt: new Date(), endpoint, method: 'POST', headers,
-    socketIp: '127.0.0.1', clientIp: '127.0.0.1', rawBody: null, body: null, model, stream: false, clientWantsUsage: false,
-    principal: null, route: null, upstream: null, usage: null, ttfbMs: null, responseHeaders: {},
-    status: 0, error: null, signal: new AbortController().signal, log: silentLog
-  }
+  const ctx = newRequestContext({
+    requestId: 'req_test', endpoint, method: 'POST', headers, socketIp: '127.0.0.1',
+    rawBody: null, signal: new AbortController().signal, log: silentLog
+  })
+  ctx.model = model
+  return ctx
 }
 
 function principal (scopes: string[], models: string[] | null = null): Principal {

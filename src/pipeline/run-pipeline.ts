@@ -41,6 +41,16 @@ export async function runPipeline (ctx: RequestContext, stages: readonly Stage[]
     else sink.sendError(gatewayError, mergeHeaders(ctx.responseHeaders, gatewayError.headers))
   } finally {
     await completeStages(ctx, stages)
+    ctx.log.debug({
+      request_id: ctx.requestId,
+      endpoint: ctx.endpoint,
+      model: ctx.model,
+      status: ctx.status,
+      error: ctx.error,
+      key_id: ctx.principal?.keyId ?? null,
+      client_ip: ctx.clientIp,
+      latency_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000
+    }, 'request completed')
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Endpoint, Logger, RequestContext } from '../pipeline/context.ts'
+import type { Endpoint, Logger } from '../pipeline/context.ts'
+import { newRequestContext } from '../pipeline/new-request-context.ts'
 import type { Stage } from '../pipeline/stage.ts'
 import { runPipeline } from '../pipeline/run-pipeline.ts'
 import { HttpSink } from './http-sink.ts'
@@ -11,35 +12,6 @@ export const proxyRoutes: ReadonlyArray<{ method: 'GET' | 'POST', url: string, e
   { method: 'POST', url: '/v1/embeddings', endpoint: 'embeddings' },
   { method: 'GET', url: '/v1/models', endpoint: 'models' }
 ]
-
-function createContext (request: FastifyRequest, endpoint: Endpoint, signal: AbortSignal, startedAt: number): RequestContext {
-  const socketIp = request.raw.socket.remoteAddress ?? ''
-  return {
-    requestId: request.id,
-    startedAt,
-    receivedAt: new Date(),
-    endpoint,
-    method: request.method,
-    headers: request.headers,
-    socketIp,
-    clientIp: socketIp,
-    rawBody: typeof request.body === 'string' ? request.body : null,
-    body: null,
-    model: null,
-    stream: false,
-    clientWantsUsage: false,
-    principal: null,
-    route: null,
-    upstream: null,
-    usage: null,
-    ttfbMs: null,
-    responseHeaders: {},
-    status: 0,
-    error: null,
-    signal,
-    log: request.log as Logger
-  }
-}
 
 /**
  * Registers the proxy routes. The body is handed to the pipeline as text: the request-shape
@@ -61,7 +33,18 @@ export function registerProxyRoutes (app: FastifyInstance, stages: readonly Stag
         const controller = new AbortController()
         // A client that goes away before the end aborts the upstream request (and frees its slot).
         res.once('close', () => { if (!res.writableFinished) controller.abort() })
-        await runPipeline(createContext(request, route.endpoint, controller.signal, startedAt), stages, new HttpSink(res))
+        const ctx = newRequestContext({
+          requestId: request.id,
+          endpoint: route.endpoint,
+          method: request.method,
+          headers: request.headers,
+          socketIp: request.raw.socket.remoteAddress ?? '',
+          rawBody: typeof request.body === 'string' ? request.body : null,
+          signal: controller.signal,
+          log: request.log as Logger,
+          startedAt
+        })
+        await runPipeline(ctx, stages, new HttpSink(res))
       }
     })
   }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { upstreamSchema, type UpstreamConfig } from '../config/config-schema.ts'
 import type { Logger, RequestContext } from '../pipeline/context.ts'
+import { newRequestContext } from '../pipeline/new-request-context.ts'
 import type { SseEvent, UpstreamResponse } from './provider.ts'
 
 /** Test support for src/upstream: configs, request contexts, stream collection, bounded polling. */
@@ -23,32 +24,11 @@ export function mockUpstreamConfig (overrides: Record<string, unknown> = {}): Up
 }
 
 export function testContext (overrides: Partial<RequestContext> = {}): RequestContext {
-  return {
-    requestId: 'req_test',
-    startedAt: performance.now(),
-    receivedAt: new Date(),
-    endpoint: 'chat.completions',
-    method: 'POST',
-    headers: {},
-    socketIp: '127.0.0.1',
-    clientIp: '127.0.0.1',
-    rawBody: null,
-    body: null,
-    model: null,
-    stream: false,
-    clientWantsUsage: false,
-    principal: null,
-    route: null,
-    upstream: null,
-    usage: null,
-    ttfbMs: null,
-    responseHeaders: {},
-    status: 0,
-    error: null,
-    signal: new AbortController().signal,
-    log: silentLog,
-    ...overrides
-  }
+  const base = newRequestContext({
+    requestId: 'req_test', endpoint: 'chat.completions', method: 'POST', headers: {}, socketIp: '127.0.0.1',
+    rawBody: null, signal: new AbortController().signal, log: silentLog
+  })
+  return { ...base, ...overrides }
 }
 
 export function chatBody (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

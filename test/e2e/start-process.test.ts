@@ -88,12 +88,16 @@ test('SIGTERM lets an in-flight stream finish, refuses new work, then exits 0', 
   const res = await fetch(p.url + '/v1/chat/completions', {
     method: 'POST',
     headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'mock-gpt', stream: true, messages: [{ role: 'user', content: 'slow stream #mock:interval=150' }] })
+    body: JSON.stringify({ model: 'mock-gpt', stream: true, messages: [{ role: 'user', content: 'slow stream #mock:interval=150 #mock:tokens=20' }] })
   })
   assert.equal(res.status, 200)
   const reader = (res.body as ReadableStream<Uint8Array>).getReader()
   await reader.read()
   p.child.kill('SIGTERM')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const late = await fetch(p.url + '/v1/models', { headers: { authorization: `Bearer ${secret}` } })
+    .then(async (r) => { await r.arrayBuffer(); return r.status }, () => 'refused')
+  assert.ok(late === 503 || late === 'refused', `a request during the drain got ${String(late)}`)
   let text = ''
   for (;;) {
     const { done, value } = await reader.read()
