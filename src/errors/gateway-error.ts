@@ -26,7 +26,12 @@ export class GatewayError extends Error {
 
   constructor (code: ErrorCode, options: GatewayErrorOptions = {}) {
     const entry = errorCatalogue[code]
+    // A catalogued refusal needs no stack: capturing one cost 9.5 % of CPU while refusing a
+    // flood of invalid keys (profiled). Internal errors keep the stack of their `cause`.
+    const stackTraceLimit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
     super(options.message ?? entry.message, options.cause === undefined ? undefined : { cause: options.cause })
+    Error.stackTraceLimit = stackTraceLimit
     this.name = 'GatewayError'
     this.code = code
     this.status = options.status ?? entry.status

@@ -2,12 +2,19 @@ import type { RequestContext } from '../pipeline/context.ts'
 import type { Stage } from '../pipeline/stage.ts'
 import type { SseEvent } from './provider.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
+import { mayCarryUsage } from './sse-event-reader.ts'
 
 /** Per-request link between the client's signal and the upstream request. */
 interface UpstreamLink {
   readonly controller: AbortController
   readonly onClientAbort: () => void
+  /** The stream ran to `[DONE]`: the upstream request is complete and needs no abort. */
+  done: boolean
 }
+
+// Given as the abort reason so releasing an upstream builds no DOMException with a stack on
+// every request (measured ~5 % of CPU on the streaming path).
+const released = Object.freeze(new Error('upstream released by the gateway'))
 
 /**
  * Sends the request to the routed provider and passes its answer on. Streams always ask the
@@ -36,7 +43,7 @@ export function createForwardStage (): Stage {
       const onClientAbort = (): void => { controller.abort(ctx.signal.reason) }
       if (ctx.signal.aborted) onClientAbort()
       else ctx.signal.addEventListener('abort', onClientAbort, { once: true })
-      links.set(ctx, { controller, onClientAbort })
+      links.set(ctx, { controller, onClientAbort, done: false })
       const response = await route.provider.send({
         endpoint: ctx.endpoint, body, stream: ctx.stream, signal: controller.signal, requestId: ctx.requestId
       })
@@ -47,6 +54,12 @@ export function createForwardStage (): Stage {
     },
 
     onChunk (ctx, event) {
+      if (event.data === '[DONE]') {
+        const link = links.get(ctx)
+        if (link !== undefined) link.done = true
+        return event
+      }
+      if (!mayCarryUsage(event)) return event
       const chunk = event.json
       if (!isObject(chunk) || !('usage' in chunk)) return event
       const response = ctx.upstream
@@ -65,7 +78,7 @@ export function createForwardStage (): Stage {
       if (response?.kind !== 'stream') return
       // An aborted stream reports what the upstream produced before the end.
       ctx.usage = response.usage() ?? ctx.usage
-      link.controller.abort()
+      if (!link.done) link.controller.abort(released)
     }
   }
 }

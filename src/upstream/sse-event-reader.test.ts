@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readSseEvents, SseProtocolError, toSseEvent } from './sse-event-reader.ts'
 import { collect } from './upstream-test-fixture.ts'
+import type { SseEvent } from './provider.ts'
 
 const STREAM = [
   ': keep-alive comment\r\n',
@@ -21,23 +22,28 @@ const EXPECTED = [
   { event: null, data: '[DONE]', json: undefined }
 ]
 
+/** The fields a consumer reads (json is parsed on first access). */
+function plain (events: SseEvent[]): SseEvent[] {
+  return events.map((e) => ({ event: e.event, data: e.data, json: e.json }))
+}
+
 async function * chunks (parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield part
 }
 
 test('parses OpenAI chunks, named events, multi-line data, CR/LF/CRLF endings and [DONE]', async () => {
   const bytes = Buffer.from(STREAM, 'utf8')
-  assert.deepEqual(await collect(readSseEvents(chunks([bytes]))), EXPECTED)
+  assert.deepEqual(plain(await collect(readSseEvents(chunks([bytes])))), EXPECTED)
 })
 
 test('gives the same events when the bytes are split at every boundary (multi-byte UTF-8 included)', async () => {
   const bytes = Buffer.from(STREAM, 'utf8')
   for (let cut = 1; cut < bytes.length; cut++) {
     const events = await collect(readSseEvents(chunks([bytes.subarray(0, cut), bytes.subarray(cut)])))
-    assert.deepEqual(events, EXPECTED, `split at byte ${cut}`)
+    assert.deepEqual(plain(events), EXPECTED, `split at byte ${cut}`)
   }
   const oneByOne = [...bytes].map((b) => Uint8Array.of(b))
-  assert.deepEqual(await collect(readSseEvents(chunks(oneByOne))), EXPECTED)
+  assert.deepEqual(plain(await collect(readSseEvents(chunks(oneByOne)))), EXPECTED)
 })
 
 test('drops an event the stream ends before terminating (WHATWG: no dispatch without a blank line)', async () => {

