@@ -83,15 +83,17 @@ export async function openLoop (target, { stream, rate, seconds, connections = 1
       const res = await pool.request({ path: target.path, method: 'POST', headers, body })
       statusCodes[res.statusCode] = (statusCodes[res.statusCode] ?? 0) + 1
       let first = 0
+      let head = ''
       let tail = ''
       for await (const chunk of res.body) {
         if (first === 0) first = performance.now()
+        if (head.length < 300) head += chunk.toString('utf8', 0, 300)
         tail = (tail + chunk.toString('latin1')).slice(-64)
       }
       const end = performance.now()
       if (res.statusCode < 200 || res.statusCode > 299) {
         non2xx++
-        if (failures.length < 3) failures.push(`HTTP ${res.statusCode}: ${tail}`)
+        if (failures.length < 3) failures.push(`HTTP ${res.statusCode}: ${head.slice(0, 300)}`)
         return
       }
       if (stream && !tail.includes('data: [DONE]')) {
@@ -150,7 +152,9 @@ export async function preflight (target, { stream }) {
   if (stream) {
     const type = res.headers.get('content-type') ?? ''
     if (!type.startsWith('text/event-stream')) throw new Error(`${what}: content-type ${type}`)
-    if (!text.includes('data: [DONE]')) throw new Error(`${what}: no [DONE] event in ${text.slice(-300)}`)
+    if (!text.includes('data: [DONE]')) {
+      throw new Error(`${what}: the stream has no [DONE] event (${text.length} bytes${text ? `, ending …${JSON.stringify(text.slice(-200))}` : ''})`)
+    }
     const events = text.split('\n\n').filter((e) => e.startsWith('data: {'))
     if (events.length < 2) throw new Error(`${what}: fewer than 2 events: ${text.slice(0, 300)}`)
     return { events: events.length, bytes: text.length }

@@ -57,7 +57,9 @@ function summarise (run) {
     s.errors.latency = badCount(t.latency)
     s.errors.ttfb = badCount(t.ttfb)
     s.peakRssMiB = t.peakRssMiB ?? NaN
-    s.disturbance = Math.max(0, ...['nonStream', 'stream', 'latency', 'ttfb'].flatMap((k) => t[k].map((r) => r.disturbance ?? 0)))
+    const allReps = ['nonStream', 'stream', 'latency', 'ttfb'].flatMap((k) => t[k])
+    s.disturbance = Math.max(0, ...allReps.map((r) => r.disturbance ?? 0))
+    s.steal = median(allReps.map((r) => r.steal ?? NaN))
     out[name] = s
   }
   return out
@@ -96,7 +98,8 @@ function mainTable (run, sum) {
     ['stream TTFB p99 (ms)', (s) => cell(s, 'ttfbP99', fmtMs, 'ttfb')],
     ['added stream TTFB p50 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'ttfbAddedP50', (x) => fmtMs(x, true), 'ttfb')],
     ['added stream TTFB p99 (ms)', (s, c) => c === 'direct' ? '—' : cell(s, 'ttfbAddedP99', (x) => fmtMs(x, true), 'ttfb')],
-    ['other load on the CPUs, worst repetition', (s) => s?.failed ? 'FAILED' : fmtPct(s?.disturbance)],
+    ['CPU taken by other processes, worst repetition', (s) => s?.failed ? 'FAILED' : fmtPct(s?.disturbance)],
+    ['hypervisor steal, median repetition', (s) => s?.failed ? 'FAILED' : fmtPct(s?.steal)],
   ]
   const lines = [
     `| | ${cols.map((c) => run.targets[c].label).join(' | ')} |`,
@@ -112,19 +115,26 @@ function checks (sum) {
   const usable = (s, errKey) => s && !s.failed && s.errors[errKey] === 0
   const ratio = (a, b, kind) => usable(a, kind) && usable(b, kind) ? a[kind].rps.median / b[kind].rps.median : NaN
   const added = (key, errKey) => usable(p, errKey) ? p[key].median : NaN
+  // The same ratio from CPU time per request: it barely moves when other work steals the CPU.
+  const cpuRatio = (a, b, kind) => usable(a, kind) && usable(b, kind)
+    ? b[kind].cpuUsPerRequest.median / a[kind].cpuUsPerRequest.median
+    : NaN
+  const pct = fmtPct
+  const times = (x) => `${x.toFixed(1)}×`
   const rows = [
-    ['Portcullis ÷ bare proxy, throughput non-streaming', ratio(p, sum.bare, 'nonStream'), '≥', GOALS.throughputVsBare, fmtPct],
-    ['Portcullis ÷ bare proxy, throughput streaming', ratio(p, sum.bare, 'stream'), '≥', GOALS.throughputVsBare, fmtPct],
-    ['Portcullis ÷ Portkey, throughput non-streaming', ratio(p, sum.portkey, 'nonStream'), '≥', GOALS.throughputVsPortkey, (x) => `${x.toFixed(1)}×`],
-    ['Portcullis ÷ Portkey, throughput streaming', ratio(p, sum.portkey, 'stream'), '≥', GOALS.throughputVsPortkey, (x) => `${x.toFixed(1)}×`],
+    ['Portcullis ÷ bare proxy, throughput non-streaming', ratio(p, sum.bare, 'nonStream'), '≥', GOALS.throughputVsBare, pct, cpuRatio(p, sum.bare, 'nonStream')],
+    ['Portcullis ÷ bare proxy, throughput streaming', ratio(p, sum.bare, 'stream'), '≥', GOALS.throughputVsBare, pct, cpuRatio(p, sum.bare, 'stream')],
+    ['Portcullis ÷ Portkey, throughput non-streaming', ratio(p, sum.portkey, 'nonStream'), '≥', GOALS.throughputVsPortkey, times, cpuRatio(p, sum.portkey, 'nonStream')],
+    ['Portcullis ÷ Portkey, throughput streaming', ratio(p, sum.portkey, 'stream'), '≥', GOALS.throughputVsPortkey, times, cpuRatio(p, sum.portkey, 'stream')],
     ['Portcullis added latency p50 (ms)', added('addedP50', 'latency'), '≤', GOALS.addedP50Ms, (x) => fmtMs(x, true)],
     ['Portcullis added latency p99 (ms)', added('addedP99', 'latency'), '≤', GOALS.addedP99Ms, (x) => fmtMs(x, true)],
     ['Portcullis added stream TTFB p50 (ms)', added('ttfbAddedP50', 'ttfb'), '≤', GOALS.ttfbAddedP50Ms, (x) => fmtMs(x, true)],
   ]
-  return rows.map(([label, value, op, goal, fmt]) => ({
+  return rows.map(([label, value, op, goal, fmt, byCpu]) => ({
     label,
     value: Number.isFinite(value) ? value : null,
     text: Number.isFinite(value) ? fmt(value) : 'n/a',
+    byCpu: Number.isFinite(byCpu) ? fmt(byCpu) : '',
     goal: `${op} ${fmt(goal)}`,
     pass: Number.isFinite(value) ? (op === '≥' ? value >= goal : value <= goal) : null,
   }))
@@ -132,8 +142,8 @@ function checks (sum) {
 
 function checksTable (rows) {
   const mark = (pass) => pass === null ? '— not measured' : pass ? '✅ pass' : '❌ FAIL'
-  return ['| check | measured | goal | |', '|---|---:|---:|---|',
-    ...rows.map((r) => `| ${r.label} | ${r.text} | ${r.goal} | ${mark(r.pass)} |`)].join('\n')
+  return ['| check | measured | goal | | same ratio from CPU per request |', '|---|---:|---:|---|---:|',
+    ...rows.map((r) => `| ${r.label} | ${r.text} | ${r.goal} | ${mark(r.pass)} | ${r.byCpu} |`)].join('\n')
 }
 
 function comparisonLines (sum) {
@@ -144,11 +154,17 @@ function comparisonLines (sum) {
     lines.push(`- Added latency p50/p99, Portcullis vs Portkey: ${fmtMs(p.addedP50.median, true)} / ${fmtMs(p.addedP99.median, true)} ms vs ${fmtMs(k.addedP50.median, true)} / ${fmtMs(k.addedP99.median, true)} ms.`)
   }
   if (ok(p) && ok(bare) && p.errors.latency === 0 && bare.errors.latency === 0) {
-    lines.push(`- Added latency p50/p99, Portcullis vs bare proxy: ${fmtMs(p.addedP50.median, true)} / ${fmtMs(p.addedP99.median, true)} ms vs ${fmtMs(bare.addedP50.median, true)} / ${fmtMs(bare.addedP99.median, true)} ms.`)
+    lines.push(`- Added latency p50/p99, Portcullis vs bare proxy: ${fmtMs(p.addedP50.median, true)} / ${fmtMs(p.addedP99.median, true)} ms vs ${fmtMs(bare.addedP50.median, true)} / ${fmtMs(bare.addedP99.median, true)} ms; at p50 Portcullis adds ${fmtMs(p.addedP50.median - bare.addedP50.median, true)} ms beyond the bare proxy, which measures what any extra Node hop costs on this machine.`)
+  }
+  if (ok(p) && ok(bare) && p.errors.ttfb === 0 && bare.errors.ttfb === 0) {
+    lines.push(`- Added stream TTFB p50, Portcullis vs bare proxy: ${fmtMs(p.ttfbAddedP50.median, true)} vs ${fmtMs(bare.ttfbAddedP50.median, true)} ms.`)
   }
   for (const [name, s] of Object.entries(sum)) {
+    if (ok(s) && s.steal > 0.1) {
+      lines.push(`- ⚠️ ${name}: the hypervisor stole ${fmtPct(s.steal)} of a core in the median repetition (a busy host); its numbers are not comparable with a quiet run.`)
+    }
     if (ok(s) && s.disturbance > 0.15) {
-      lines.push(`- ⚠️ ${name}: in its worst repetition other processes or the hypervisor took ${fmtPct(s.disturbance)} of a core even after retries; its numbers are disturbed.`)
+      lines.push(`- ⚠️ ${name}: in its worst repetition other processes took ${fmtPct(s.disturbance)} of a core even after retries; its numbers are disturbed.`)
     }
     if (name === 'direct' || !ok(s)) continue
     const util = s.nonStream.cpuUtilisation.median
@@ -159,6 +175,13 @@ function comparisonLines (sum) {
   return lines
 }
 
+function outputLines (run) {
+  const noisy = Object.values(run.targets).filter((t) => t.outputTail?.length)
+  if (noisy.length === 0) return []
+  return ['## Output of the systems under test', '',
+    ...noisy.flatMap((t) => [`${t.label}: lines of its output that mention a warning or an error (across its starts):`, '', '```', ...t.outputTail.map((l) => l.slice(0, 300)), '```', ''])]
+}
+
 function markdown (run, sum, rows) {
   const m = run.meta
   const st = m.settings
@@ -166,7 +189,7 @@ function markdown (run, sum, rows) {
   return [
     `# Portcullis benchmark${st.quick ? ' (quick smoke run — not for comparison)' : ''}`,
     '',
-    `Generated by \`npm run bench\` on ${m.date}: Node ${m.node}, ${m.cpu}, ${m.cores} cores; system under test pinned to CPU ${m.sutCpu}, load generator and mock upstream to CPU ${m.loadCpu}. Portcullis ${m.portcullisCommit ?? 'unknown commit'}, Portkey gateway ${m.portkeyVersion ?? 'not installed'}. Mock upstream: ${m.mock}. Run took ${m.durationS} s.`,
+    `Generated by \`npm run bench\` on ${m.date}: Node ${m.node}, ${m.cpu}, ${m.cores} cores; system under test pinned to CPU ${m.sutCpu}, load generator and mock upstream to CPU ${m.loadCpu}. Portcullis ${m.portcullisCommit ?? 'unknown commit'}, Portkey gateway ${m.portkeyVersion ?? 'not installed'}. Mock upstream: ${m.mock}. Run took ${m.durationS} s, of which ${m.retrySeconds ?? 0} s re-ran disturbed repetitions.`,
     '',
     `Each cell: median of ${st.reps} repetitions (min – max). Saturation: autocannon, ${st.connections} connections, ${st.saturationS} s per repetition after ${st.warmupS} s warm-up. Latency: open loop at ${st.rate} req/s for ${st.latencyS} s, non-streaming. TTFB: open loop at ${st.rate} req/s for ${st.ttfbS} s, streaming from a mock that paces events ${st.chunkIntervalMs} ms apart; every stream is read to \`[DONE]\`. "Added" = target − direct (median of direct's repetitions). CPU per request = SUT user+system CPU ÷ requests answered.`,
     '',
@@ -177,6 +200,7 @@ function markdown (run, sum, rows) {
     checksTable(rows),
     '',
     ...(comparisonLines(sum).length ? ['## Notes', '', ...comparisonLines(sum), ''] : []),
+    ...outputLines(run),
     ...(failures.length ? ['## Failures', '', ...failures.map(([, t]) => `- **${t.label}**: ${t.failed.split('\n')[0]}`), ''] : []),
   ].join('\n')
 }

@@ -56,7 +56,17 @@ function spawnNode (name, cpu, args, env = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let tail = ''
-  const keep = (chunk) => { tail = (tail + chunk.toString()).slice(-4000) }
+  let partial = ''
+  const notable = []
+  const keep = (chunk) => {
+    const text = chunk.toString()
+    tail = (tail + text).slice(-4000)
+    const lines = (partial + text).split('\n')
+    partial = lines.pop()
+    for (const line of lines) {
+      if (notable.length < 20 && /error|warn|exception|fail|^\(node:\d+\)/i.test(line)) notable.push(line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim())
+    }
+  }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   children.add(child)
@@ -67,6 +77,8 @@ function spawnNode (name, cpu, args, env = {}) {
     // `taskset CMD` execs CMD, so the child's pid is the node process itself.
     pid: child.pid,
     output: () => tail.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim(),
+    /** Lines that mention a warning or an error, wherever they were printed (at most 20). */
+    notable: () => [...notable],
     exited: () => child.exitCode !== null || child.signalCode !== null,
     async stop () {
       if (proc.exited()) return
@@ -147,7 +159,7 @@ export const targets = {
       const proc = spawnNode('bare proxy', SUT_CPU, [join(benchDir, 'bare-proxy.mjs'), '--port', String(port), '--upstream', mockUrl])
       const url = `http://127.0.0.1:${port}`
       await waitReady(proc, `${url}/v1/models`)
-      return { url, path: chatPath, headers: {}, pid: proc.pid, stop: proc.stop }
+      return { url, path: chatPath, headers: {}, pid: proc.pid, stop: proc.stop, output: proc.output, notable: proc.notable }
     },
   },
 
@@ -186,7 +198,7 @@ export const targets = {
         if (res.status < 200 || res.status > 299) throw new Error(`creating an API key: HTTP ${res.status} ${text.slice(0, 500)}`)
         const secret = JSON.parse(text).secret
         if (typeof secret !== 'string' || !secret) throw new Error(`creating an API key: no "secret" in ${text.slice(0, 500)}`)
-        return { url, path: chatPath, headers: { authorization: `Bearer ${secret}` }, pid: proc.pid, stop, output: proc.output }
+        return { url, path: chatPath, headers: { authorization: `Bearer ${secret}` }, pid: proc.pid, stop, output: proc.output, notable: proc.notable }
       } catch (err) {
         const out = proc.output()
         await stop()
@@ -215,6 +227,7 @@ export const targets = {
         pid: proc.pid,
         stop: proc.stop,
         output: proc.output,
+        notable: proc.notable,
       }
     },
   },

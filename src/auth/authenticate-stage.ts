@@ -5,7 +5,8 @@ import { GatewayError } from '../errors/gateway-error.ts'
 
 /** What the authenticate stage needs from the key service. */
 export interface CredentialVerifier {
-  verify (presented: string): Promise<Principal>
+  /** Synchronous for a cached key; failures are rejected promises. */
+  verify (presented: string): Principal | Promise<Principal>
 }
 
 // RFC 6750 §2.1: `Bearer` followed by the token; the scheme is case-insensitive (RFC 9110 §11.1).
@@ -30,7 +31,7 @@ export function extractCredential (headers: IncomingHttpHeaders): string | null 
 export async function authenticateHeaders (headers: IncomingHttpHeaders, keys: CredentialVerifier): Promise<Principal> {
   const credential = extractCredential(headers)
   if (credential === null) throw new GatewayError('missing_credentials')
-  return keys.verify(credential)
+  return await keys.verify(credential)
 }
 
 export function createAuthenticateStage (options: { keys: CredentialVerifier }): Stage {
@@ -38,8 +39,16 @@ export function createAuthenticateStage (options: { keys: CredentialVerifier }):
   if (typeof keys?.verify !== 'function') throw new Error('createAuthenticateStage: keys.verify is required')
   return {
     name: 'authenticate',
-    async onRequest (ctx) {
-      ctx.principal = await authenticateHeaders(ctx.headers, keys)
+    onRequest (ctx) {
+      const credential = extractCredential(ctx.headers)
+      if (credential === null) throw new GatewayError('missing_credentials')
+      const verified = keys.verify(credential)
+      // A cached key answers synchronously: no promise, no microtask on the hot path.
+      if (!(verified instanceof Promise)) {
+        ctx.principal = verified
+        return
+      }
+      return verified.then((principal) => { ctx.principal = principal })
     }
   }
 }

@@ -13,6 +13,8 @@ export interface KeyCacheOptions {
 /** Memoised key lookups with single-flight loading and immediate local invalidation. */
 export interface KeyCache {
   get (id: string): Promise<KeyRecord | null>
+  /** The cached answer without loading: a record, null (known unknown), or undefined (not cached). */
+  peek (id: string): KeyRecord | null | undefined
   /** Drops the entry and any load in flight, so the next `get` reads the store. */
   invalidate (id: string): void
 }
@@ -50,13 +52,19 @@ export function createKeyCache (options: KeyCacheOptions): KeyCache {
     return pending
   }
 
+  function peek (id: string): KeyRecord | null | undefined {
+    const entry = entries.get(id)
+    if (entry === undefined) return undefined
+    if (entry.until > now()) return entry.record
+    entries.delete(id)
+    return undefined
+  }
+
   return {
+    peek,
     get (id) {
-      const entry = entries.get(id)
-      if (entry !== undefined) {
-        if (entry.until > now()) return Promise.resolve(entry.record)
-        entries.delete(id)
-      }
+      const cached = peek(id)
+      if (cached !== undefined) return Promise.resolve(cached)
       return inflight.get(id) ?? loadOnce(id)
     },
     invalidate (id) {

@@ -37,7 +37,7 @@ test('malformed keys and bad checksums are rejected without touching the store',
   const before = { ...calls }
   const typo = secret.slice(0, 30) + (secret[30] === 'x' ? 'y' : 'x') + secret.slice(31)
   for (const bad of ['', 'sk-proj-abc', 'pcl_short', secret.slice(0, -1), typo, secret + ' ', 'a'.repeat(5000)]) {
-    await assert.rejects(service.verify(bad), code('invalid_api_key'), bad.slice(0, 20))
+    await assert.rejects(async () => await service.verify(bad), code('invalid_api_key'), bad.slice(0, 20))
   }
   assert.deepEqual(calls, before)
 })
@@ -45,14 +45,14 @@ test('malformed keys and bad checksums are rejected without touching the store',
 test('a wrong secret for a real id is invalid_api_key; an unknown id is negatively cached briefly', async (t) => {
   const f = await startKeyService(t)
   const { key } = await f.service.create(chatKey)
-  await assert.rejects(f.service.verify(keyForId(key.id).secret), code('invalid_api_key'))
+  await assert.rejects(async () => await f.service.verify(keyForId(key.id).secret), code('invalid_api_key'))
   const unknown = keyForId('key_AAAAAAAAAAAAAAAA').secret
   const gets = f.calls.get ?? 0
-  await assert.rejects(f.service.verify(unknown), code('invalid_api_key'))
-  await assert.rejects(f.service.verify(unknown), code('invalid_api_key'))
+  await assert.rejects(async () => await f.service.verify(unknown), code('invalid_api_key'))
+  await assert.rejects(async () => await f.service.verify(unknown), code('invalid_api_key'))
   assert.equal(f.calls.get, gets + 1)
   f.clock.now += 1_001
-  await assert.rejects(f.service.verify(unknown), code('invalid_api_key'))
+  await assert.rejects(async () => await f.service.verify(unknown), code('invalid_api_key'))
   assert.equal(f.calls.get, gets + 2)
 })
 
@@ -75,9 +75,9 @@ test('revocation takes effect on the very next request despite a warm cache', as
   await service.verify(secret)
   const revoked = await service.revoke(key.id)
   assert.equal(service.status(revoked), 'revoked')
-  await assert.rejects(service.verify(secret), code('revoked_credentials'))
+  await assert.rejects(async () => await service.verify(secret), code('revoked_credentials'))
   // Someone guessing secrets for a revoked id learns nothing about its state.
-  await assert.rejects(service.verify(keyForId(key.id).secret), code('invalid_api_key'))
+  await assert.rejects(async () => await service.verify(keyForId(key.id).secret), code('invalid_api_key'))
 })
 
 test('rotation with grace: new secret at once, old until the grace ends, then expired_credentials', async (t) => {
@@ -92,7 +92,7 @@ test('rotation with grace: new secret at once, old until the grace ends, then ex
   f.clock.now += 59_999
   assert.equal((await f.service.verify(oldSecret)).keyId, key.id)
   f.clock.now += 1
-  await assert.rejects(f.service.verify(oldSecret), code('expired_credentials'))
+  await assert.rejects(async () => await f.service.verify(oldSecret), code('expired_credentials'))
   assert.equal((await f.service.verify(rotated.secret)).keyId, key.id)
 })
 
@@ -100,11 +100,11 @@ test('rotation without grace retires the old secret immediately; a second rotati
   const { service } = await startKeyService(t)
   const { key, secret: first } = await service.create(chatKey)
   const { secret: second } = await service.rotate(key.id)
-  await assert.rejects(service.verify(first), code('expired_credentials'))
+  await assert.rejects(async () => await service.verify(first), code('expired_credentials'))
   const { secret: third } = await service.rotate(key.id, 3600)
   await service.verify(second)
   await service.verify(third)
-  await assert.rejects(service.verify(first), code('invalid_api_key'))
+  await assert.rejects(async () => await service.verify(first), code('invalid_api_key'))
 })
 
 test('an expired key is expired_credentials; revoked or expired keys cannot be rotated', async (t) => {
@@ -112,7 +112,7 @@ test('an expired key is expired_credentials; revoked or expired keys cannot be r
   const { key, secret } = await f.service.create({ ...chatKey, expiresAt: f.clock.now + 1000 })
   await f.service.verify(secret)
   f.clock.now += 1000
-  await assert.rejects(f.service.verify(secret), code('expired_credentials'))
+  await assert.rejects(async () => await f.service.verify(secret), code('expired_credentials'))
   assert.equal(f.service.status(await f.service.get(key.id)), 'expired')
   await assert.rejects(f.service.rotate(key.id), code('invalid_request'))
   const other = await f.service.create(chatKey)
@@ -189,7 +189,7 @@ test('the bootstrap admin key is accepted with admin scope only, and must be lon
   assert.equal(principal.kind, 'bootstrap_admin')
   assert.deepEqual([...principal.scopes], ['admin'])
   assert.deepEqual(principal.models, [])
-  await assert.rejects(f.service.verify(adminKey.slice(0, -1) + (adminKey.endsWith('A') ? 'B' : 'A')), code('invalid_api_key'))
+  await assert.rejects(async () => await f.service.verify(adminKey.slice(0, -1) + (adminKey.endsWith('A') ? 'B' : 'A')), code('invalid_api_key'))
   assert.equal(await f.service.ensureBootstrapAdmin(), null)
   assert.throws(() => createKeyService({
     store: f.store.keys, masterKey: randomBytes(32), bootstrapAdminKey: 'short', log: console,
@@ -213,5 +213,5 @@ test('a store failure during verification fails closed as service_unavailable', 
   const f = await startKeyService(t)
   const { secret } = await f.service.create(chatKey)
   await f.store.close()
-  await assert.rejects(f.service.verify(secret), code('service_unavailable'))
+  await assert.rejects(async () => await f.service.verify(secret), code('service_unavailable'))
 })

@@ -1,10 +1,9 @@
 import type { Logger, Principal } from '../pipeline/context.ts'
 import type { KeyPage, KeyRecord, KeyStore } from '../store/store.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
-import { generateApiKey, keyForId } from './api-key-format.ts'
+import { generateApiKey, keyForId, parseApiKey } from './api-key-format.ts'
 import { createApiKeyHasher, type ApiKeyHasher } from './api-key-hasher.ts'
 import { createKeyVerifier, type KeyVerifier } from './key-verifier.ts'
-import { parseApiKey } from './api-key-format.ts'
 import { validateNewKey, type NewKeyInput } from './key-rules.ts'
 
 export interface KeyServiceOptions {
@@ -38,7 +37,7 @@ export interface KeyService {
   /** New secret for the same id; the old one keeps working for `gracePeriodSeconds`. */
   rotate (id: string, gracePeriodSeconds?: number): Promise<IssuedKey>
   /** Resolves to the caller, or throws `invalid_api_key`, `revoked_credentials` or `expired_credentials`. */
-  verify (presented: string): Promise<Principal>
+  verify (presented: string): Principal | Promise<Principal>
   /** Without a bootstrap key and with no live admin key in the store, creates one and returns its secret. */
   ensureBootstrapAdmin (): Promise<string | null>
   status (key: KeyRecord): KeyStatus

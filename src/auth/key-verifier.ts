@@ -19,7 +19,11 @@ export interface KeyVerifierOptions {
 
 /** The request-path half of the key service: presented key → Principal, cached, usage batched. */
 export interface KeyVerifier {
-  verify (presented: string): Promise<Principal>
+  /**
+   * A cached key verifies synchronously (no promise on the hot path); a lookup returns a
+   * promise. Failures are always a rejected promise, never a synchronous throw.
+   */
+  verify (presented: string): Principal | Promise<Principal>
   /** Called after every change to a key on this instance: the next request reads the store. */
   invalidate (id: string): void
   flush (): Promise<void>
@@ -47,22 +51,31 @@ export function createKeyVerifier (options: KeyVerifierOptions): KeyVerifier {
       throw new GatewayError('service_unavailable', { cause: err })
     }
   }
+  function accept (key: KeyRecord | null, presented: string): Principal {
+    if (key === null) throw new GatewayError('invalid_api_key')
+    const at = now()
+    checkSecret(hasher, key, presented, at)
+    lastUsed.touch(key.id, at)
+    return principalOf(key)
+  }
+
   return {
-    async verify (presented) {
-      // The checksum is checked before any lookup: typos and garbage never reach the store.
-      const parsed = parseApiKey(presented)
-      if (parsed === null) {
-        // The bootstrap admin key is free-form, so it is only compared when the credential is
-        // not an API key: one HMAC per proxy request instead of two.
-        if (bootstrapHash !== null && hasher.matches(presented, bootstrapHash)) return bootstrapPrincipal
-        throw new GatewayError('invalid_api_key')
+    verify (presented) {
+      try {
+        // The checksum is checked before any lookup: typos and garbage never reach the store.
+        const parsed = parseApiKey(presented)
+        if (parsed === null) {
+          // The bootstrap admin key is free-form, so it is only compared when the credential is
+          // not an API key: one HMAC per proxy request instead of two.
+          if (bootstrapHash !== null && hasher.matches(presented, bootstrapHash)) return bootstrapPrincipal
+          throw new GatewayError('invalid_api_key')
+        }
+        const cached = cache.peek(parsed.id)
+        if (cached !== undefined) return accept(cached, presented)
+        return lookup(parsed.id).then((key) => accept(key, presented))
+      } catch (err) {
+        return Promise.reject(err)
       }
-      const key = await lookup(parsed.id)
-      if (key === null) throw new GatewayError('invalid_api_key')
-      const at = now()
-      checkSecret(hasher, key, presented, at)
-      lastUsed.touch(key.id, at)
-      return principalOf(key)
     },
     invalidate: (id) => { cache.invalidate(id) },
     flush: () => lastUsed.flush(),
@@ -83,8 +96,16 @@ function checkSecret (hasher: ApiKeyHasher, key: KeyRecord, presented: string, a
   if (previous && (key.previousExpiresAt === null || key.previousExpiresAt <= at)) throw new GatewayError('expired_credentials')
 }
 
+// Cached records are stable objects: one frozen Principal per record, not one per request.
+const principals = new WeakMap<KeyRecord, Principal>()
+
 function principalOf (key: KeyRecord): Principal {
-  return { kind: 'api_key', keyId: key.id, name: key.name, tenant: key.tenant, scopes: new Set(key.scopes), models: key.models }
+  let principal = principals.get(key)
+  if (principal === undefined) {
+    principal = Object.freeze({ kind: 'api_key', keyId: key.id, name: key.name, tenant: key.tenant, scopes: new Set(key.scopes), models: key.models })
+    principals.set(key, principal)
+  }
+  return principal
 }
 
 const bootstrapPrincipal: Principal = Object.freeze({

@@ -75,7 +75,7 @@ test('keys list follows every page; get, revoke and rotate act on one key', asyn
   await g.service.verify(fresh)
   const revoked = await run(keysRevokeCommand, [key.id], env)
   assert.match(revoked.out, /Revoked key_\S+ \(target\)/)
-  await assert.rejects(g.service.verify(fresh), /revoked/)
+  await assert.rejects(async () => await g.service.verify(fresh), /revoked/)
 })
 
 test('the admin key may come from --admin-key-file', async (t) => {

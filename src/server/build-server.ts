@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger as PinoLogger } from 'pino'
 import type { Stage } from '../pipeline/stage.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
@@ -8,6 +8,7 @@ import { handleError } from './error-handler.ts'
 import { registerProxyRoutes, proxyRoutes } from './proxy-routes.ts'
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.ts'
 import { securityHeaders } from './security-headers.ts'
+import { createLazyChildLogger } from '../observability/lazy-child-logger.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,7 +54,10 @@ export async function buildServer (options: ServerOptions): Promise<GatewayServe
   const app = Fastify({
     // pino's Logger is Fastify's base logger; the cast only narrows Fastify's generic.
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // The pipeline logs each request once (debug) and the audit log records it; Fastify's own
+    // per-request lines would double the cost and log URLs.
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, opts) => createLazyChildLogger(logger as unknown as PinoLogger, bindings, opts) as unknown as FastifyBaseLogger,
     genReqId: () => 'req_' + randomUUID().replaceAll('-', ''),
     requestIdHeader: false,
     bodyLimit: options.maxBodyBytes,
@@ -66,15 +70,18 @@ export async function buildServer (options: ServerOptions): Promise<GatewayServe
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(async () => { throw new GatewayError('not_found') })
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', function edgeHeaders (request, reply, done) {
     request.startedAt = performance.now()
     // Set on the raw response so hijacked (pipeline) responses carry them too.
-    reply.raw.setHeader('x-request-id', request.id)
-    for (const [name, value] of securityHeaderEntries) reply.raw.setHeader(name, value)
+    const res = reply.raw
+    res.setHeader('x-request-id', request.id)
+    for (const [name, value] of securityHeaderEntries) res.setHeader(name, value)
     if (draining) {
-      reply.raw.setHeader('connection', 'close')
-      throw new GatewayError('service_unavailable', { message: 'The gateway is shutting down.' })
+      res.setHeader('connection', 'close')
+      done(new GatewayError('service_unavailable', { message: 'The gateway is shutting down.' }))
+      return
     }
+    done()
   })
 
   registerHealthRoutes(app, options.readiness, () => draining)
