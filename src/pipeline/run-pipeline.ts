@@ -57,7 +57,7 @@ export async function runPipeline (ctx: RequestContext, stages: readonly Stage[]
 const chunkStagesCache = new WeakMap<readonly Stage[], Stage[]>()
 
 async function streamEvents (
-  ctx: RequestContext, stages: readonly Stage[], events: AsyncIterable<SseEvent>,
+  ctx: RequestContext, stages: readonly Stage[], events: AsyncIterable<readonly SseEvent[]>,
   sink: ResponseSink, headers: Record<string, string>, status: number
 ): Promise<void> {
   let chunkStages = chunkStagesCache.get(stages)
@@ -66,13 +66,16 @@ async function streamEvents (
     chunkStagesCache.set(stages, chunkStages)
   }
   sink.startStream(status, headers)
-  for await (const incoming of events) {
-    let event: SseEvent | null = incoming
-    for (let i = 0; i < chunkStages.length && event !== null; i++) {
-      event = (chunkStages[i] as Required<Stage>).onChunk(ctx, event)
+  for await (const batch of events) {
+    // The events of one upstream read are handled without an await between them.
+    let pending: void | Promise<void> = undefined
+    for (const incoming of batch) {
+      let event: SseEvent | null = incoming
+      for (let i = 0; i < chunkStages.length && event !== null; i++) {
+        event = (chunkStages[i] as Required<Stage>).onChunk(ctx, event)
+      }
+      if (event !== null) pending = sink.writeEvent(event)
     }
-    if (event === null) continue
-    const pending = sink.writeEvent(event)
     if (pending !== undefined) await pending
   }
   sink.endStream()

@@ -6,7 +6,7 @@ import { createForwardStage } from './forward-stage.ts'
 import { createOpenAIProvider } from './openai-provider.ts'
 import { startMockUpstream } from './mock/mock-upstream-server.ts'
 import { createMockProvider } from './mock/mock-provider.ts'
-import { chatBody, mockUpstreamConfig, openaiUpstream, streamOf, waitFor, testContext } from './upstream-test-fixture.ts'
+import { chatBody, mockUpstreamConfig, openaiUpstream, streamOf, waitFor, testContext, eachEvent } from './upstream-test-fixture.ts'
 
 const stage = createForwardStage()
 
@@ -16,7 +16,7 @@ async function forward (ctx: RequestContext): Promise<SseEvent[]> {
   const out: SseEvent[] = []
   try {
     if (ctx.upstream?.kind === 'stream') {
-      for await (const event of ctx.upstream.events) {
+      for await (const event of eachEvent(ctx.upstream.events)) {
         const passed = stage.onChunk?.(ctx, event) ?? null
         if (passed !== null) out.push(passed)
       }

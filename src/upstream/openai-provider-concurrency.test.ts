@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
 import { createOpenAIProvider } from './openai-provider.ts'
 import { startMockUpstream } from './mock/mock-upstream-server.ts'
-import { chatBody, openaiUpstream, streamOf } from './upstream-test-fixture.ts'
+import { chatBody, openaiUpstream, streamOf, eachEvent } from './upstream-test-fixture.ts'
 
 const STREAMS = 500
 
@@ -23,7 +23,7 @@ test('500 slow concurrent streams through one provider all start promptly (no po
       endpoint: 'chat.completions', body: chatBody('#mock:tokens=8', { stream: true }), stream: true, signal: new AbortController().signal, requestId: 'req_c'
     }))
     let events = 0
-    for await (const event of response.events) {
+    for await (const event of eachEvent(response.events)) {
       if (events++ === 0) firstEventAt.push(performance.now() - started)
       maxActive = Math.max(maxActive, mock.stats.activeStreams)
       if (event.data === '[DONE]') break

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { createOpenAIProvider } from './openai-provider.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
-import { chatBody, collect, openaiUpstream, streamOf } from './upstream-test-fixture.ts'
+import { chatBody, collect, openaiUpstream, streamOf, eachEvent } from './upstream-test-fixture.ts'
 
 const PROVIDER_KEY = 'sk-live-provider-canary-0b5e7c'
 const BODY_SECRET = 'internal-db-password-hunter2'
@@ -67,7 +67,7 @@ test('silence mid-stream longer than idle_ms → the iterator throws 504 upstrea
   const response = streamOf(await sendChat(t, url, true))
   const seen: string[] = []
   await assert.rejects(async () => {
-    for await (const event of response.events) seen.push(event.data)
+    for await (const event of eachEvent(response.events)) seen.push(event.data)
   }, expectError('upstream_timeout', 504, url))
   assert.equal(seen.length, 1)
 })

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createOpenAIProvider } from './openai-provider.ts'
 import { startMockUpstream } from './mock/mock-upstream-server.ts'
-import { chatBody, collect, jsonOf, openaiUpstream, streamedText, streamOf, waitFor } from './upstream-test-fixture.ts'
+import { chatBody, collect, jsonOf, openaiUpstream, streamedText, streamOf, waitFor, eachEvent } from './upstream-test-fixture.ts'
 
 const PROVIDER_KEY = 'sk-provider-canary-4242'
 
@@ -77,7 +77,7 @@ test('aborting the signal mid-stream stops the upstream request (the mock counts
   const response = streamOf(await send(provider, chatBody('#mock:tokens=100', { stream: true }), { signal: controller.signal }))
   const seen: string[] = []
   await assert.rejects(async () => {
-    for await (const event of response.events) {
+    for await (const event of eachEvent(response.events)) {
       seen.push(event.data)
       if (seen.length === 3) controller.abort()
     }
@@ -88,6 +88,6 @@ test('aborting the signal mid-stream stops the upstream request (the mock counts
 test('a consumer that stops reading (return) releases the upstream stream', async (t) => {
   const { mock, provider } = await setup(t, { chunkIntervalMs: 50 })
   const response = streamOf(await send(provider, chatBody('#mock:tokens=100', { stream: true })))
-  for await (const event of response.events) if (event.data !== '') break
+  for await (const event of eachEvent(response.events)) if (event.data !== '') break
   await waitFor(() => mock.stats.aborted === 1 && mock.stats.activeStreams === 0, 3_000, 'the upstream to see the early return')
 })

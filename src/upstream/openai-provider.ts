@@ -106,21 +106,28 @@ const DONE_GRACE_MS = 1000
 
 function streamResponse (status: number, body: Body, signal: AbortSignal, headers: Record<string, string>): UpstreamResponse {
   let usage: UpstreamUsage | null = null
-  async function * events (): AsyncGenerator<SseEvent, void, undefined> {
+  async function * events (): AsyncGenerator<SseEvent[], void, undefined> {
     let done = false
     let grace: NodeJS.Timeout | undefined
     try {
-      for await (const event of readSseEvents(body)) {
+      for await (const batch of readSseEvents(body)) {
         if (done) continue
-        if (mayCarryUsage(event)) {
-          const seen = usageOf(event.json)
-          if (seen !== null) usage = seen
+        let end = batch.length
+        for (let i = 0; i < batch.length && !done; i++) {
+          const event = batch[i] as SseEvent
+          if (mayCarryUsage(event)) {
+            const seen = usageOf(event.json)
+            if (seen !== null) usage = seen
+          }
+          if (event.data === '[DONE]') {
+            done = true
+            end = i + 1
+          }
         }
-        yield event
-        if (event.data === '[DONE]') {
+        yield end === batch.length ? batch : batch.slice(0, end)
+        if (done) {
           // Read on to the end instead of destroying the body: the connection stays reusable,
           // and undici builds no abort error per stream (measured ~6 % of streaming CPU).
-          done = true
           grace = setTimeout(() => { body.destroy() }, DONE_GRACE_MS).unref()
         }
       }

@@ -29,8 +29,12 @@ export type UpstreamResponse =
   | {
     readonly kind: 'stream'
     readonly status: number
-    /** Events in arrival order; ends after `[DONE]` or when the upstream closes. */
-    readonly events: AsyncIterable<SseEvent>
+    /**
+     * Events in arrival order, in batches: one batch per upstream read, so a consumer handles
+     * the events that arrived together without an await per event. Ends after `[DONE]` or when
+     * the upstream closes.
+     */
+    readonly events: AsyncIterable<readonly SseEvent[]>
     /**
      * Usage seen so far in the stream (from the final usage chunk); null until it arrives.
      * Read it in `onComplete`: an aborted stream reports what the upstream produced.

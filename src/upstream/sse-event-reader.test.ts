@@ -69,8 +69,8 @@ test('returning early closes the source iterator', async () => {
       closed = true
     }
   }
-  for await (const event of readSseEvents(source())) {
-    if ((event.json as { n: number }).n === 2) break
+  for await (const batch of readSseEvents(source())) {
+    if ((batch[0]?.json as { n: number }).n === 2) break
   }
   assert.equal(closed, true)
 })

@@ -65,7 +65,7 @@ export function mayCarryUsage (event: SseEvent): boolean {
  * multi-byte character split across reads survives. Returning early (consumer `return()`, a thrown
  * error) closes the source iterator, which destroys the upstream body.
  */
-export async function * readSseEvents (source: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent, void, undefined> {
+export async function * readSseEvents (source: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent[], void, undefined> {
   const pending: SseEvent[] = []
   const state: { failure: Error | null } = { failure: null }
   const parser = createParser({
@@ -81,14 +81,9 @@ export async function * readSseEvents (source: AsyncIterable<Uint8Array | string
   for await (const chunk of source) {
     parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))
     if (state.failure !== null) throw state.failure
-    yield * drain(pending)
+    if (pending.length > 0) yield pending.splice(0)
   }
   // An event not terminated by a blank line when the stream ends is discarded (WHATWG §9.2.6).
   parser.feed(decoder.decode())
-  yield * drain(pending)
-}
-
-function * drain (pending: SseEvent[]): Generator<SseEvent, void, undefined> {
-  const batch = pending.splice(0)
-  for (const event of batch) yield event
+  if (pending.length > 0) yield pending.splice(0)
 }

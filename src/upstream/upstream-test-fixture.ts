@@ -35,10 +35,16 @@ export function chatBody (content: string, extra: Record<string, unknown> = {}):
   return { model: 'mock-gpt', messages: [{ role: 'user', content }], ...extra }
 }
 
-export async function collect (events: AsyncIterable<SseEvent>): Promise<SseEvent[]> {
+/** Every event of a stream, batches flattened. */
+export async function collect (events: AsyncIterable<readonly SseEvent[]>): Promise<SseEvent[]> {
   const out: SseEvent[] = []
-  for await (const event of events) out.push(event)
+  for await (const batch of events) out.push(...batch)
   return out
+}
+
+/** The events of a stream one by one, as a consumer that ignores batching sees them. */
+export async function * eachEvent (events: AsyncIterable<readonly SseEvent[]>): AsyncGenerator<SseEvent> {
+  for await (const batch of events) yield * batch
 }
 
 export function streamOf (response: UpstreamResponse): Extract<UpstreamResponse, { kind: 'stream' }> {

@@ -46,7 +46,7 @@ export function createMockProvider (config: UpstreamConfig): Provider {
 
 async function * streamEvents (
   plan: MockPlan, stream: MockStream, signal: AbortSignal, idleMs: number, onUsage: (usage: UpstreamUsage) => void
-): AsyncGenerator<SseEvent, void, undefined> {
+): AsyncGenerator<SseEvent[], void, undefined> {
   const serialize = chunkSerializer(stream.head)
   // Index parts.length is the final [DONE].
   for (let i = 0; i <= stream.parts.length; i++) {
@@ -63,12 +63,13 @@ async function * streamEvents (
     }
     const part = stream.parts[i]
     if (part === undefined) {
-      yield DONE
+      yield [DONE]
       return
     }
     const usage = usageOf(part)
     if (usage !== null) onUsage(usage)
-    yield { event: null, data: serialize(part), json: { ...stream.head, ...part } }
+    // One event per batch: the mock paces its chunks like an upstream sending them apart.
+    yield [{ event: null, data: serialize(part), json: { ...stream.head, ...part } }]
   }
 }
 
