@@ -49,7 +49,8 @@ export async function runPipeline (ctx: RequestContext, stages: readonly Stage[]
       error: ctx.error,
       key_id: ctx.principal?.keyId ?? null,
       client_ip: ctx.clientIp,
-      latency_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000
+      latency_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
+      ttfb_ms: ctx.ttfbMs === null ? null : Math.round(ctx.ttfbMs * 1000) / 1000
     }, 'request completed')
   }
 }
