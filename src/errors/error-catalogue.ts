@@ -53,8 +53,6 @@ export const errorCatalogue = Object.freeze({
     'An output guard blocked the response.'),
   rate_limit_exceeded: spec(429, 'rate_limit_error', 'Rate limit exceeded. Retry after the time in the retry-after header.',
     'A request, token or concurrency limit is reached; `retry-after` says when to retry.'),
-  too_many_failed_attempts: spec(429, 'rate_limit_error', 'Too many failed authentication attempts. Retry later.',
-    'Too many failed authentications from this source; a cool-down applies.'),
   budget_exceeded: spec(429, 'insufficient_quota', 'The budget for these credentials is exhausted.',
     'A spend budget would be exceeded; `x-should-retry: false`.'),
   upstream_error: spec(502, 'api_error', 'The upstream provider could not be reached or returned an invalid response.',

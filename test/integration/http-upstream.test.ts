@@ -157,25 +157,25 @@ test('500 concurrent slow streams each get their first event promptly', async ()
   }
 })
 
-test('an unreachable upstream is a 502 upstream_error that names no address', async () => {
+/** Calls a model whose upstream fails; returns the raw error body after checking it is a 502 upstream_error. */
+async function upstreamFailureBody (model: string): Promise<string> {
   const res = await fetch(gw.url + '/v1/chat/completions', {
-    method: 'POST', body: JSON.stringify({ model: 'down-model', messages: [{ role: 'user', content: 'x' }] }),
+    method: 'POST', body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }
   })
   const text = await res.text()
   assert.equal(res.status, 502)
   assert.equal(JSON.parse(text).error.code, 'upstream_error')
+  return text
+}
+
+test('an unreachable upstream is a 502 upstream_error that names no address', async () => {
+  const text = await upstreamFailureBody('down-model')
   assert.ok(!text.includes('127.0.0.1') && !text.includes(':9'), text)
 })
 
 test('an upstream 401 that echoes the provider key reaches the client as 502 without the key, body or URL', async () => {
-  const res = await fetch(gw.url + '/v1/chat/completions', {
-    method: 'POST', body: JSON.stringify({ model: 'echo-model', messages: [{ role: 'user', content: 'x' }] }),
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }
-  })
-  const text = await res.text()
-  assert.equal(res.status, 502)
-  assert.equal(JSON.parse(text).error.code, 'upstream_error')
+  const text = await upstreamFailureBody('echo-model')
   for (const leaked of [providerKey, 'Incorrect API key', echoUrl, '127.0.0.1']) assert.ok(!text.includes(leaked), `leaked ${leaked}`)
 })
 
