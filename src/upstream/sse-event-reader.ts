@@ -18,6 +18,7 @@ class UpstreamSseEvent implements SseEvent {
   data: string
   #json: unknown = undefined
   #parsed = false
+  #mentionsUsage: boolean | undefined = undefined
 
   constructor (data: string, event: string | null) {
     this.data = data
@@ -35,6 +36,12 @@ class UpstreamSseEvent implements SseEvent {
   set json (value: unknown) {
     this.#parsed = true
     this.#json = value
+  }
+
+  /** Whether the text mentions `"usage"`, computed once for the provider and the forward stage. */
+  get mentionsUsage (): boolean {
+    this.#mentionsUsage ??= this.data.includes('"usage"')
+    return this.#mentionsUsage
   }
 }
 
@@ -56,7 +63,7 @@ export function toSseEvent (data: string, event: string | null = null): SseEvent
 
 /** Cheap pre-check before parsing: only a chunk whose text mentions usage can carry it. */
 export function mayCarryUsage (event: SseEvent): boolean {
-  return event.data.includes('"usage"')
+  return event instanceof UpstreamSseEvent ? event.mentionsUsage : event.data.includes('"usage"')
 }
 
 /**
