@@ -36,7 +36,7 @@ export function startupBanner (input: BannerInput): string {
   if (firstStart.demoKey !== null) {
     lines.push('  Demo API key for the mock models (shown once, expires in 24 h):', `    ${firstStart.demoKey}`, '')
   } else {
-    lines.push('  Create an API key:  portcullis keys create --name my-app --scopes chat --ttl 24h', '')
+    lines.push('  Create an API key:  ./bin/portcullis.js keys create --name my-app --scopes chat --ttl 24h', '')
   }
   lines.push(
     '  Try it:',
