@@ -192,3 +192,23 @@ test('canary: list and get responses never carry a secret or a hash', async (t) 
     for (const needle of [...secrets, ...hashes]) assert.ok(!text.includes(needle), 'a secret or hash leaked into a response')
   }
 })
+
+test('no escalation: admin:keys cannot mint, rotate or revoke an admin key, but issues proxy keys', async (t) => {
+  const h = await harness(t)
+  const mint = await call(h, 'POST', '/admin/v1/keys', h.keysAdmin, { name: 'sneaky', scopes: ['chat', 'admin'] })
+  assert.equal(mint.status, 403)
+  assert.equal(mint.body.error.code, 'insufficient_scope')
+  assert.equal(mint.body.error.param, 'scopes')
+  const adminId = (await h.service.verify(h.admin) as { keyId: string }).keyId
+  for (const action of ['rotate', 'revoke']) {
+    const res = await call(h, 'POST', `/admin/v1/keys/${adminId}/${action}`, h.keysAdmin, {})
+    assert.equal(res.status, 403, action)
+    assert.equal(res.body.error.code, 'insufficient_scope')
+    assert.equal(res.text.includes('secret'), false)
+  }
+  assert.equal((await call(h, 'POST', '/admin/v1/keys', h.keysAdmin, { name: 'app', scopes: ['chat'] })).status, 201)
+  assert.equal((await call(h, 'POST', '/admin/v1/keys', h.keysAdmin, { name: 'peer', scopes: ['admin:keys'] })).status, 201)
+  assert.equal((await call(h, 'POST', '/admin/v1/keys', h.admin, { name: 'full', scopes: ['admin'] })).status, 201)
+  assert.equal((await h.service.verify(h.admin) as { keyId: string }).keyId, adminId, 'the admin key still works')
+})
+

@@ -1,7 +1,9 @@
 import { z } from 'zod'
 import type { AdminRoute } from './admin-routes.ts'
 import type { KeyService } from '../auth/key-service.ts'
+import type { Principal } from '../pipeline/context.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
+import { hasScope, isAdminScope } from '../auth/scopes.ts'
 import { isPublicKeyId } from '../auth/api-key-format.ts'
 import { keyJson } from './key-json.ts'
 import { parseInput } from './parse-input.ts'
@@ -45,13 +47,27 @@ function keyId (params: Readonly<Record<string, string>>): string {
   return id
 }
 
+/**
+ * No escalation: a caller may grant, rotate or revoke admin rights only if it holds them. A
+ * holder of `admin:keys` issues proxy keys freely, but cannot mint an `admin` key, nor rotate one
+ * (which would hand it the new secret), nor revoke one.
+ */
+function assertMayManage (principal: Principal, scopes: readonly string[], param: string | null): void {
+  for (const scope of scopes) {
+    if (isAdminScope(scope) && !hasScope(principal.scopes, scope)) {
+      throw new GatewayError('insufficient_scope', { message: `Only a holder of "${scope}" may grant or manage it.`, param })
+    }
+  }
+}
+
 /** `/admin/v1/keys`: create (secret shown once), list, get, revoke, rotate. */
 export function keyRoutes (keys: KeyService): AdminRoute[] {
   return [
     {
       method: 'POST', url: '/keys', scope: 'admin:keys',
-      async handler ({ body, actor }) {
+      async handler ({ body, actor, principal }) {
         const input = parseInput(createBody, body)
+        assertMayManage(principal, input.scopes, 'scopes')
         const { key, secret } = await keys.create({
           name: input.name, tenant: input.tenant ?? null, scopes: input.scopes, models: input.models ?? null,
           expiresAt: expiryOf(input, keys.now()), metadata: input.metadata ?? null, createdBy: actor
@@ -77,18 +93,20 @@ export function keyRoutes (keys: KeyService): AdminRoute[] {
     },
     {
       method: 'POST', url: '/keys/:id/revoke', scope: 'admin:keys',
-      async handler ({ params, body }) {
+      async handler ({ params, body, principal }) {
         const id = keyId(params)
         parseInput(emptyBody, body)
+        assertMayManage(principal, (await keys.get(id)).scopes, null)
         const key = await keys.revoke(id)
         return { body: keyJson(key, keys.status(key)) }
       }
     },
     {
       method: 'POST', url: '/keys/:id/rotate', scope: 'admin:keys',
-      async handler ({ params, body }) {
+      async handler ({ params, body, principal }) {
         const id = keyId(params)
         const input = parseInput(rotateBody, body)
+        assertMayManage(principal, (await keys.get(id)).scopes, null)
         const { key, secret } = await keys.rotate(id, input.grace_period_seconds ?? 0)
         return { body: keyJson(key, keys.status(key), secret) }
       }

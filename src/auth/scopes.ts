@@ -10,6 +10,10 @@ export type Scope = ProxyScope | AdminScope
 
 const known = new Set<string>([...proxyScopes, ...adminScopes])
 
+export function isAdminScope (scope: string): scope is AdminScope {
+  return (adminScopes as readonly string[]).includes(scope)
+}
+
 export function isKnownScope (scope: string): scope is Scope {
   return known.has(scope)
 }
