@@ -1,11 +1,7 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
 import type { KeyListQuery, KeyPage, KeyRecord, KeyRotation, KeyStore, KeyUsage } from '../store.ts'
 import { inTransaction } from './transaction.ts'
-
-type Row = Record<string, unknown>
-
-const columns = 'id, name, tenant, scopes, models, secret_hash, last_four, previous_secret_hash, previous_expires_at, ' +
-  'metadata, created_at, created_by, last_used_at, expires_at, revoked_at, rotated_at'
+import { keyColumns as columns, keyToRow, rowToKey } from '../key-row.ts'
 
 /** The KeyStore on node:sqlite. Positional SQL only, so the PostgreSQL adapter reads the same. */
 export function createSqliteKeyStore (db: DatabaseSync): KeyStore {
@@ -68,47 +64,4 @@ function listKeys (db: DatabaseSync, query: KeyListQuery): KeyPage {
     'ORDER BY created_at DESC, id DESC LIMIT ?'
   const rows = db.prepare(sql).all(...params, query.limit + 1)
   return { items: rows.slice(0, query.limit).map(rowToKey), hasMore: rows.length > query.limit }
-}
-
-function keyToRow (k: KeyRecord): SQLInputValue[] {
-  return [k.id, k.name, k.tenant, JSON.stringify(k.scopes), json(k.models), k.secretHash, k.lastFour,
-    k.previousSecretHash, k.previousExpiresAt, json(k.metadata), k.createdAt, k.createdBy, k.lastUsedAt,
-    k.expiresAt, k.revokedAt, k.rotatedAt]
-}
-
-function json (value: unknown): string | null {
-  return value === null ? null : JSON.stringify(value)
-}
-
-function rowToKey (row: Row): KeyRecord {
-  return {
-    id: str(row.id),
-    name: str(row.name),
-    tenant: strOrNull(row.tenant),
-    scopes: JSON.parse(str(row.scopes)) as string[],
-    models: row.models === null ? null : JSON.parse(str(row.models)) as string[],
-    secretHash: str(row.secret_hash),
-    lastFour: str(row.last_four),
-    previousSecretHash: strOrNull(row.previous_secret_hash),
-    previousExpiresAt: numOrNull(row.previous_expires_at),
-    metadata: row.metadata === null ? null : JSON.parse(str(row.metadata)) as Record<string, unknown>,
-    createdAt: Number(row.created_at),
-    createdBy: strOrNull(row.created_by),
-    lastUsedAt: numOrNull(row.last_used_at),
-    expiresAt: numOrNull(row.expires_at),
-    revokedAt: numOrNull(row.revoked_at),
-    rotatedAt: numOrNull(row.rotated_at)
-  }
-}
-
-function str (value: unknown): string {
-  return String(value)
-}
-
-function strOrNull (value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value)
-}
-
-function numOrNull (value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value)
 }

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto'
+import type { ClientBase, Pool } from 'pg'
+import { schemaIdentifier } from './schema-identifier.ts'
+import { inTransaction } from './transaction.ts'
+import { withClient } from './with-client.ts'
+
+/** One schema step. Numbered, applied in order, each in its own transaction, never edited once released. */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  /** Unqualified SQL; it runs with `search_path` set to the store's schema only. */
+  readonly sql: string
+}
+
+export const migrations: readonly Migration[] = Object.freeze([
+  {
+    version: 1,
+    name: 'api_keys',
+    // COLLATE "C" orders ids by byte like SQLite does, whatever the database's locale.
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        tenant TEXT,
+        scopes TEXT NOT NULL,
+        models TEXT,
+        secret_hash TEXT NOT NULL,
+        last_four TEXT NOT NULL,
+        previous_secret_hash TEXT,
+        previous_expires_at BIGINT,
+        metadata TEXT,
+        created_at BIGINT NOT NULL,
+        created_by TEXT,
+        last_used_at BIGINT,
+        expires_at BIGINT,
+        revoked_at BIGINT,
+        rotated_at BIGINT
+      );
+      CREATE INDEX api_keys_created_idx ON api_keys (created_at, id);
+      CREATE INDEX api_keys_tenant_created_idx ON api_keys (tenant, created_at, id);
+    `
+  }
+])
+
+/**
+ * Brings `schema` up to date. Every step takes a transaction-scoped advisory lock first, so two
+ * instances starting at once queue behind each other and each step is applied exactly once.
+ */
+export async function migrate (pool: Pool, schema: string, list: readonly Migration[] = migrations, now: () => number = Date.now): Promise<void> {
+  const latest = list.reduce((max, m) => Math.max(max, m.version), 0)
+  await withClient(pool, async (client) => {
+    for (const migration of list) {
+      await inTransaction(client, async () => {
+        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey(schema)])
+        await ensureBookkeeping(client, schema)
+        const current = await currentVersion(client, schema)
+        if (current > latest) throw new Error(`the database schema (version ${current}) is newer than this Portcullis knows (${latest}); upgrade Portcullis`)
+        if (migration.version <= current) return
+        await client.query("SELECT set_config('search_path', $1, true)", [schemaIdentifier(schema)])
+        await client.query(migration.sql)
+        await client.query(`INSERT INTO ${schemaIdentifier(schema)}.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+          [migration.version, migration.name, now()])
+      })
+    }
+  })
+}
+
+/** The highest applied version, 0 for a schema that has none yet. */
+export async function currentVersion (client: ClientBase | Pool, schema: string): Promise<number> {
+  const { rows } = await client.query<{ version: number | null }>(`SELECT MAX(version) AS version FROM ${schemaIdentifier(schema)}.schema_migrations`)
+  return rows[0]?.version ?? 0
+}
+
+/**
+ * Creates the schema and the bookkeeping table only when missing: `CREATE ... IF NOT EXISTS`
+ * still demands CREATE privilege, which a runtime role on an already migrated database may lack.
+ */
+async function ensureBookkeeping (client: ClientBase, schema: string): Promise<void> {
+  const id = schemaIdentifier(schema)
+  const { rows } = await client.query<{ has_schema: boolean, has_table: boolean }>(
+    'SELECT to_regnamespace($1) IS NOT NULL AS has_schema, to_regclass($2) IS NOT NULL AS has_table',
+    [id, `${id}.schema_migrations`])
+  if (rows[0]?.has_schema !== true) await client.query(`CREATE SCHEMA ${id}`)
+  if (rows[0]?.has_table !== true) {
+    await client.query(`CREATE TABLE ${id}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
+  }
+}
+
+/** A stable 64-bit lock id per schema, so stores in different schemas do not wait for each other. */
+function migrationLockKey (schema: string): string {
+  return createHash('sha256').update('portcullis.migrate.' + schema).digest().readBigInt64BE(0).toString()
+}

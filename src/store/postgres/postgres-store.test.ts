@@ -1,0 +1,133 @@
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { runStoreContract, sampleKey } from '../store-contract.ts'
+import { currentVersion, migrate, migrations } from './migrations.ts'
+import { postgresPoolConfig } from './postgres-pool-config.ts'
+import { openPostgresStore } from './postgres-store.ts'
+import { startTcpProxy } from './tcp-proxy-fixture.ts'
+
+// Tests run against a real server; the default matches the development environment.
+const url = process.env.PORTCULLIS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const admin = new pg.Pool(postgresPoolConfig(url, { maxConnections: 2, connectionTimeoutMs: 3000 }))
+try {
+  await admin.query('SELECT 1')
+} catch (err) {
+  await admin.end()
+  throw new Error(`PostgreSQL for the store tests is unreachable (${new URL(url).host}); start it or set PORTCULLIS_TEST_POSTGRES_URL`, { cause: err })
+}
+after(() => admin.end())
+
+/** A schema name of its own for every store, dropped again by the returned function. */
+function freshSchema (): { schema: string, drop: () => Promise<void> } {
+  const schema = 'portcullis_test_' + randomBytes(6).toString('hex')
+  return { schema, drop: async () => { await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`) } }
+}
+
+async function tablesIn (schema: string): Promise<string[]> {
+  const { rows } = await admin.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [schema])
+  return rows.map((r) => r.tablename)
+}
+
+runStoreContract('postgres', async () => {
+  const { schema, drop } = freshSchema()
+  const store = await openPostgresStore({ url, schema })
+  return {
+    store,
+    dispose: async () => {
+      await store.close()
+      await drop()
+    }
+  }
+})
+
+test('stores opening at once migrate once: no error, one set of tables, one row per migration', async (t) => {
+  const { schema, drop } = freshSchema()
+  t.after(drop)
+  const stores = await Promise.all([1, 2, 3, 4].map(() => openPostgresStore({ url, schema, pool: { maxConnections: 2 } })))
+  t.after(() => Promise.all(stores.map((s) => s.close())))
+  assert.deepEqual(await tablesIn(schema), ['api_keys', 'schema_migrations'])
+  const { rows } = await admin.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`)
+  assert.deepEqual(rows, migrations.map((m) => ({ version: m.version, name: m.name })))
+  const key = sampleKey()
+  await stores[0]?.keys.insert(key)
+  assert.deepEqual(await stores[3]?.keys.get(key.id), key)
+})
+
+test('data lives in the configured schema only and survives a reopen', async (t) => {
+  const { schema, drop } = freshSchema()
+  t.after(drop)
+  const key = sampleKey()
+  const first = await openPostgresStore({ url, schema })
+  await first.keys.insert(key)
+  await first.close()
+  const second = await openPostgresStore({ url, schema })
+  t.after(() => second.close())
+  assert.deepEqual(await second.keys.get(key.id), key)
+  const { rows } = await admin.query(`SELECT id FROM "${schema}".api_keys`)
+  assert.deepEqual(rows, [{ id: key.id }])
+  assert.equal((await admin.query("SELECT to_regclass('public.api_keys') AS t")).rows[0]?.t, null)
+})
+
+test('a database newer than the code is refused, and a failing migration rolls back', async (t) => {
+  const { schema, drop } = freshSchema()
+  t.after(drop)
+  await migrate(admin, schema)
+  await admin.query(`INSERT INTO "${schema}".schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`)
+  await assert.rejects(openPostgresStore({ url, schema }), /newer than this Portcullis/)
+  const other = freshSchema()
+  t.after(other.drop)
+  const broken = [...migrations, { version: 2, name: 'broken', sql: 'CREATE TABLE t2 (x INTEGER); SELECT nonsense FROM nowhere;' }]
+  await assert.rejects(migrate(admin, other.schema, broken), /nowhere/)
+  assert.equal(await currentVersion(admin, other.schema), 1)
+  assert.deepEqual(await tablesIn(other.schema), ['api_keys', 'schema_migrations'])
+})
+
+test('an unreachable database is refused within the connection timeout', async () => {
+  const refused = 'postgres://postgres@127.0.0.1:1/test'
+  let started = Date.now()
+  await assert.rejects(openPostgresStore({ url: refused, pool: { connectionTimeoutMs: 1000 } }), /ECONNREFUSED/)
+  assert.ok(Date.now() - started < 1500, 'refused port')
+  const silent = await startTcpProxy(null)
+  try {
+    started = Date.now()
+    await assert.rejects(openPostgresStore({ url: `postgres://postgres@127.0.0.1:${silent.port}/test`, pool: { connectionTimeoutMs: 300 } }), /timeout/i)
+    const elapsed = Date.now() - started
+    assert.ok(elapsed >= 250 && elapsed < 1500, `silent server took ${elapsed} ms`)
+  } finally {
+    await silent.close()
+  }
+})
+
+test('ping rejects within the connection timeout once the database stops answering, and recovers', async (t) => {
+  const { schema, drop } = freshSchema()
+  t.after(drop)
+  const target = new URL(url)
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  t.after(() => proxy.close())
+  const via = new URL(url)
+  via.port = String(proxy.port)
+  const warnings: object[] = []
+  const store = await openPostgresStore({ url: via.href, schema, pool: { connectionTimeoutMs: 400 }, log: { warn: (obj) => warnings.push(obj) } })
+  t.after(() => store.close())
+  await store.ping()
+  proxy.cut()
+  // The pool notices its dropped idle connection and reports it to the log instead of throwing.
+  for (let waited = 0; warnings.length === 0 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.ok(warnings.length >= 1, 'the dropped idle connection was logged')
+  const started = Date.now()
+  await assert.rejects(store.ping(), /timeout/i)
+  const elapsed = Date.now() - started
+  assert.ok(elapsed >= 350 && elapsed < 1500, `ping took ${elapsed} ms`)
+  proxy.resume()
+  await store.ping()
+})
+
+test('sslmode=verify-full never falls back to plain TCP on a server without TLS', async (t) => {
+  const ssl = (await admin.query<{ ssl: string }>('SHOW ssl')).rows[0]?.ssl
+  if (ssl !== 'off') return t.skip('this server offers TLS; the no-fallback check needs one that does not')
+  const withTls = new URL(url)
+  withTls.searchParams.set('sslmode', 'verify-full')
+  await assert.rejects(openPostgresStore({ url: withTls.href, pool: { connectionTimeoutMs: 2000 } }), /does not support SSL/)
+})

@@ -1,0 +1,71 @@
+import pg from 'pg'
+import type { Store } from '../store.ts'
+import { migrate } from './migrations.ts'
+import { createPostgresKeyStore } from './postgres-key-store.ts'
+import { defaultPoolSettings, postgresPoolConfig, type PostgresPoolSettings } from './postgres-pool-config.ts'
+import { defaultSchema, schemaIdentifier } from './schema-identifier.ts'
+import { withClient } from './with-client.ts'
+
+/** Where (pino-compatible) the store reports connection trouble that no caller is waiting for. */
+export interface PostgresStoreLog {
+  warn (obj: object, msg?: string): void
+}
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database?sslmode=verify-full` */
+  readonly url: string
+  /** Schema holding the tables, created when missing; default `portcullis`. */
+  readonly schema?: string
+  readonly log?: PostgresStoreLog
+  readonly pool?: PostgresPoolSettings
+}
+
+/** Connects to PostgreSQL, migrates `schema` and returns the store; rejects if the database is unreachable. */
+export async function openPostgresStore (options: PostgresStoreOptions): Promise<Store> {
+  const schema = options.schema ?? defaultSchema
+  schemaIdentifier(schema)
+  const settings = { ...defaultPoolSettings, ...options.pool }
+  const pool = new pg.Pool(postgresPoolConfig(options.url, settings))
+  // pg emits 'error' for idle connections that die (server restart, network); unhandled, it would
+  // end the process. The pool drops the connection and opens a new one on the next query.
+  pool.on('error', (err) => options.log?.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'))
+  try {
+    await migrate(pool, schema)
+  } catch (err) {
+    await pool.end().catch(() => {})
+    throw err
+  }
+  let closing: Promise<void> | null = null
+  return {
+    kind: 'postgres',
+    keys: createPostgresKeyStore(pool, schema),
+    async ping () {
+      if (closing !== null) throw new Error('the PostgreSQL store is closed')
+      await pingOnce(pool, settings.connectionTimeoutMs)
+    },
+    async close () {
+      closing ??= pool.end()
+      await closing
+    }
+  }
+}
+
+/**
+ * `SELECT 1` on a pooled connection, within `timeoutMs` once connected. A connection whose peer
+ * stopped answering would otherwise hang until TCP keepalive gives up; withClient destroys it.
+ */
+async function pingOnce (pool: pg.Pool, timeoutMs: number): Promise<void> {
+  await withClient(pool, async (client) => {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        client.query('SELECT 1'),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`)), timeoutMs)
+        })
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
+  })
+}
