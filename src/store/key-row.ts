@@ -42,10 +42,10 @@ function json (value: unknown): string | null {
   return value === null ? null : JSON.stringify(value)
 }
 
-function strOrNull (value: unknown): string | null {
+export function strOrNull (value: unknown): string | null {
   return value === null || value === undefined ? null : String(value)
 }
 
-function numOrNull (value: unknown): number | null {
+export function numOrNull (value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value)
 }

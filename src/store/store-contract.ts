@@ -2,6 +2,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import type { KeyRecord, Store } from './store.ts'
+import { oauthContractTests } from './store-contract-oauth.ts'
 
 /** Builds a fresh, empty store for one test; `dispose` runs after the test (close is tested separately). */
 export type MakeStore = () => Promise<{ store: Store, dispose: () => Promise<void> }>
@@ -62,6 +63,7 @@ export function runStoreContract (name: string, makeStore: MakeStore): void {
     recordTests(withStore)
     listTests(withStore)
     changeTests(withStore)
+    oauthContractTests(withStore)
   })
 }
 

@@ -7,6 +7,8 @@
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   readonly keys: KeyStore
+  readonly clients: ClientStore
+  readonly signingKeys: SigningKeyStore
   /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
   ping (): Promise<void>
   /** Closes the connection(s). Calling it twice is harmless. */
@@ -81,3 +83,77 @@ export interface KeyStore {
   /** Keys carrying `scope` that are neither revoked nor expired at `now`. */
   countActiveWithScope (scope: string, now: number): Promise<number>
 }
+
+/** An OAuth 2.0 client (RFC 6749 §2) of the client-credentials grant. Its secret is never stored. */
+export interface ClientRecord {
+  /** The public `client_id`. */
+  readonly id: string
+  readonly name: string
+  readonly tenant: string | null
+  /** The most a token for this client may carry; a token request can only narrow it. */
+  readonly scopes: readonly string[]
+  /** Encoded slow hash (scrypt, with its parameters) of the current secret. */
+  readonly secretHash: string
+  /** The hash replaced by the last rotation, accepted until `previousExpiresAt`. */
+  readonly previousSecretHash: string | null
+  readonly previousExpiresAt: number | null
+  readonly metadata: Readonly<Record<string, unknown>> | null
+  readonly createdAt: number
+  readonly createdBy: string | null
+  /** Set while the client may not obtain tokens. */
+  readonly disabledAt: number | null
+  readonly rotatedAt: number | null
+}
+
+/** What a client secret rotation writes; the current hash moves to `previousSecretHash` atomically. */
+export interface ClientRotation {
+  readonly secretHash: string
+  readonly previousExpiresAt: number
+  readonly rotatedAt: number
+}
+
+/** Newest first (created_at, then id, descending), like KeyPage. */
+export interface ClientPage {
+  readonly items: ClientRecord[]
+  readonly hasMore: boolean
+}
+
+/** OAuth client persistence. Methods resolve `null` (or false) for an unknown id instead of throwing. */
+export interface ClientStore {
+  /** Inserts a new client; rejects when the id exists. */
+  insert (record: ClientRecord): Promise<void>
+  get (id: string): Promise<ClientRecord | null>
+  list (query: KeyListQuery): Promise<ClientPage>
+  /** `at` disables (keeping an earlier disable time); null enables again. */
+  setDisabled (id: string, at: number | null): Promise<ClientRecord | null>
+  rotate (id: string, rotation: ClientRotation): Promise<ClientRecord | null>
+  /** Removes the client; false when it did not exist. */
+  delete (id: string): Promise<boolean>
+}
+
+/** An access-token signing key. The private half is stored only wrapped by a master-key-derived key. */
+export interface SigningKeyRecord {
+  readonly kid: string
+  /** JWS algorithm, e.g. `EdDSA` or `ES256`. */
+  readonly alg: string
+  /** The public JWK (never a private member). */
+  readonly publicJwk: Readonly<Record<string, unknown>>
+  /** The encrypted private key, opaque to the store. */
+  readonly wrappedPrivateKey: string
+  readonly createdAt: number
+  /** When a newer key took over signing; null for the current signer. */
+  readonly retiredAt: number | null
+  /** When it leaves the JWKS: every token it signed has expired by then. Null while current. */
+  readonly retireAfter: number | null
+}
+
+/** Signing key persistence for the token issuer and the JWKS document. */
+export interface SigningKeyStore {
+  /** Inserts a new key; rejects when the kid exists. */
+  insert (record: SigningKeyRecord): Promise<void>
+  /** Keys still published at `now` (retireAfter null or later), newest first. */
+  listPublished (now: number): Promise<SigningKeyRecord[]>
+  /** Stops a key signing at `at`; it stays published until `retireAfter`. The first retirement is kept. */
+  retire (kid: string, at: number, retireAfter: number): Promise<SigningKeyRecord | null>
+}
+

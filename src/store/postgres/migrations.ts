@@ -39,6 +39,37 @@ export const migrations: readonly Migration[] = Object.freeze([
       CREATE INDEX api_keys_created_idx ON api_keys (created_at, id);
       CREATE INDEX api_keys_tenant_created_idx ON api_keys (tenant, created_at, id);
     `
+  },
+  {
+    version: 2,
+    name: 'oauth_clients_and_signing_keys',
+    sql: `
+      CREATE TABLE oauth_clients (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        tenant TEXT,
+        scopes TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        previous_secret_hash TEXT,
+        previous_expires_at BIGINT,
+        metadata TEXT,
+        created_at BIGINT NOT NULL,
+        created_by TEXT,
+        disabled_at BIGINT,
+        rotated_at BIGINT
+      );
+      CREATE INDEX oauth_clients_created_idx ON oauth_clients (created_at, id);
+      CREATE INDEX oauth_clients_tenant_created_idx ON oauth_clients (tenant, created_at, id);
+      CREATE TABLE signing_keys (
+        kid TEXT COLLATE "C" PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        wrapped_private_key TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT,
+        retire_after BIGINT
+      );
+    `
   }
 ])
 

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg'
-import type { KeyListQuery, KeyPage, KeyRecord, KeyRotation, KeyStore, KeyUsage } from '../store.ts'
+import type { KeyRecord, KeyRotation, KeyStore, KeyUsage } from '../store.ts'
 import { schemaIdentifier } from './schema-identifier.ts'
+import { listPage } from './list-page.ts'
 import { keyColumns as columns, keyToRow, rowToKey } from '../key-row.ts'
 
 type Row = Record<string, unknown>
@@ -22,7 +23,7 @@ export function createPostgresKeyStore (pool: Pool, schema: string): KeyStore {
       return one(`SELECT ${columns} FROM ${table} WHERE id = $1`, [id])
     },
     async list (query) {
-      return listKeys(pool, table, query)
+      return listPage(pool, table, columns, rowToKey, query)
     },
     async revoke (id, at) {
       // COALESCE keeps the first revocation time; RETURNING makes it one atomic round trip.
@@ -49,23 +50,4 @@ export function createPostgresKeyStore (pool: Pool, schema: string): KeyStore {
       return Number(rows[0]?.n ?? 0)
     }
   }
-}
-
-async function listKeys (pool: Pool, table: string, query: KeyListQuery): Promise<KeyPage> {
-  const where: string[] = []
-  const params: unknown[] = []
-  if (query.tenant !== undefined && query.tenant !== null) {
-    params.push(query.tenant)
-    where.push(`tenant = $${params.length}`)
-  }
-  if (query.after !== undefined && query.after !== null) {
-    params.push(query.after)
-    // An unknown cursor makes the subquery NULL, the comparison NULL, and the page empty.
-    where.push(`(created_at, id) < (SELECT created_at, id FROM ${table} WHERE id = $${params.length})`)
-  }
-  params.push(query.limit + 1)
-  const sql = `SELECT ${columns} FROM ${table}${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''} ` +
-    `ORDER BY created_at DESC, id DESC LIMIT $${params.length}`
-  const { rows } = await pool.query<Row>(sql, params)
-  return { items: rows.slice(0, query.limit).map(rowToKey), hasMore: rows.length > query.limit }
 }

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import type { Store } from '../store.ts'
 import { migrate } from './migrations.ts'
+import { createPostgresClientStore, createPostgresSigningKeyStore } from './postgres-oauth-stores.ts'
 import { createPostgresKeyStore } from './postgres-key-store.ts'
 import { defaultPoolSettings, postgresPoolConfig, type PostgresPoolSettings } from './postgres-pool-config.ts'
 import { defaultSchema, schemaIdentifier } from './schema-identifier.ts'
@@ -39,6 +40,8 @@ export async function openPostgresStore (options: PostgresStoreOptions): Promise
   return {
     kind: 'postgres',
     keys: createPostgresKeyStore(pool, schema),
+    clients: createPostgresClientStore(pool, schema),
+    signingKeys: createPostgresSigningKeyStore(pool, schema),
     async ping () {
       if (closing !== null) throw new Error('the PostgreSQL store is closed')
       await pingOnce(pool, settings.connectionTimeoutMs)

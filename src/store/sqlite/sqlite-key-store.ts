@@ -1,6 +1,7 @@
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
-import type { KeyListQuery, KeyPage, KeyRecord, KeyRotation, KeyStore, KeyUsage } from '../store.ts'
+import type { DatabaseSync } from 'node:sqlite'
+import type { KeyRecord, KeyRotation, KeyStore, KeyUsage } from '../store.ts'
 import { inTransaction } from './transaction.ts'
+import { listPage } from './list-page.ts'
 import { keyColumns as columns, keyToRow, rowToKey } from '../key-row.ts'
 
 /** The KeyStore on node:sqlite. Positional SQL only, so the PostgreSQL adapter reads the same. */
@@ -18,7 +19,7 @@ export function createSqliteKeyStore (db: DatabaseSync): KeyStore {
       return getSync(id)
     },
     async list (query) {
-      return listKeys(db, query)
+      return listPage(db, 'api_keys', columns, rowToKey, query)
     },
     async revoke (id, at) {
       db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id)
@@ -46,22 +47,4 @@ export function createSqliteKeyStore (db: DatabaseSync): KeyStore {
       return Number(row?.n ?? 0)
     }
   }
-}
-
-function listKeys (db: DatabaseSync, query: KeyListQuery): KeyPage {
-  const where: string[] = []
-  const params: SQLInputValue[] = []
-  if (query.tenant !== undefined && query.tenant !== null) {
-    where.push('tenant = ?')
-    params.push(query.tenant)
-  }
-  if (query.after !== undefined && query.after !== null) {
-    // An unknown cursor makes the subquery NULL, the comparison NULL, and the page empty.
-    where.push('(created_at, id) < (SELECT created_at, id FROM api_keys WHERE id = ?)')
-    params.push(query.after)
-  }
-  const sql = `SELECT ${columns} FROM api_keys${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''} ` +
-    'ORDER BY created_at DESC, id DESC LIMIT ?'
-  const rows = db.prepare(sql).all(...params, query.limit + 1)
-  return { items: rows.slice(0, query.limit).map(rowToKey), hasMore: rows.length > query.limit }
 }

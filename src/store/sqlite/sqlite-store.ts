@@ -5,6 +5,7 @@ import type { Store } from '../store.ts'
 import { ensureDataDir } from '../../crypto/master-key.ts'
 import { migrate } from './migrations.ts'
 import { createSqliteKeyStore } from './sqlite-key-store.ts'
+import { createSqliteClientStore, createSqliteSigningKeyStore } from './sqlite-oauth-stores.ts'
 
 export interface SqliteStoreOptions {
   /** Created 0700 if missing; the database files inside are kept 0600. */
@@ -34,6 +35,8 @@ export async function openSqliteStore (options: SqliteStoreOptions): Promise<Sto
   return {
     kind: 'sqlite',
     keys: createSqliteKeyStore(db),
+    clients: createSqliteClientStore(db),
+    signingKeys: createSqliteSigningKeyStore(db),
     async ping () {
       db.prepare('SELECT 1').get()
     },

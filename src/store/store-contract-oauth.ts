@@ -1,0 +1,96 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import type { ClientRecord, SigningKeyRecord, Store } from './store.ts'
+
+type WithStore = (fn: (store: Store) => Promise<void>) => () => Promise<void>
+
+let counter = 0
+
+function sampleClient (overrides: Partial<ClientRecord> = {}): ClientRecord {
+  counter++
+  return {
+    id: 'cli_' + randomBytes(8).toString('hex'),
+    name: `client ${counter}`,
+    tenant: null,
+    scopes: ['chat'],
+    secretHash: 'scrypt$' + randomBytes(16).toString('hex'),
+    previousSecretHash: null,
+    previousExpiresAt: null,
+    metadata: null,
+    createdAt: 1_700_000_000_000 + counter,
+    createdBy: null,
+    disabledAt: null,
+    rotatedAt: null,
+    ...overrides
+  }
+}
+
+function sampleSigningKey (overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  counter++
+  return {
+    kid: 'kid-' + randomBytes(6).toString('hex'),
+    alg: 'EdDSA',
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: randomBytes(32).toString('base64url') },
+    wrappedPrivateKey: randomBytes(48).toString('base64'),
+    createdAt: 1_700_000_000_000 + counter,
+    retiredAt: null,
+    retireAfter: null,
+    ...overrides
+  }
+}
+
+/** OAuth clients and signing keys: part of the one contract every Store adapter passes. */
+export function oauthContractTests (withStore: WithStore): void {
+  test('clients: insert/get round-trips every field; duplicates rejected; unknown is null', withStore(async (store) => {
+    const client = sampleClient({ tenant: 'acme', scopes: ['chat', 'embeddings'], metadata: { team: 'billing' }, createdBy: 'key_x' })
+    await store.clients.insert(client)
+    assert.deepEqual(await store.clients.get(client.id), client)
+    await assert.rejects(store.clients.insert(client))
+    assert.equal(await store.clients.get('cli_unknown'), null)
+  }))
+
+  test('clients: list pages newest first and filters by tenant', withStore(async (store) => {
+    const made = [sampleClient({ tenant: 'a' }), sampleClient({ tenant: 'b' }), sampleClient({ tenant: 'a' })]
+    for (const c of made) await store.clients.insert(c)
+    const first = await store.clients.list({ limit: 2 })
+    assert.deepEqual(first.items.map((c) => c.id), [made[2]?.id, made[1]?.id])
+    assert.equal(first.hasMore, true)
+    const rest = await store.clients.list({ limit: 2, after: first.items[1]?.id ?? null })
+    assert.deepEqual(rest.items.map((c) => c.id), [made[0]?.id])
+    assert.deepEqual((await store.clients.list({ limit: 10, tenant: 'a' })).items.map((c) => c.id), [made[2]?.id, made[0]?.id])
+  }))
+
+  test('clients: disable keeps the first time, enable clears it, rotate swaps hashes, delete removes', withStore(async (store) => {
+    const client = sampleClient()
+    await store.clients.insert(client)
+    assert.equal((await store.clients.setDisabled(client.id, 100))?.disabledAt, 100)
+    assert.equal((await store.clients.setDisabled(client.id, 200))?.disabledAt, 100)
+    assert.equal((await store.clients.setDisabled(client.id, null))?.disabledAt, null)
+    const rotated = await store.clients.rotate(client.id, { secretHash: 'scrypt$new', previousExpiresAt: 500, rotatedAt: 400 })
+    assert.equal(rotated?.secretHash, 'scrypt$new')
+    assert.equal(rotated?.previousSecretHash, client.secretHash)
+    assert.equal(rotated?.previousExpiresAt, 500)
+    assert.equal(rotated?.rotatedAt, 400)
+    assert.equal(await store.clients.setDisabled('cli_unknown', 1), null)
+    assert.equal(await store.clients.rotate('cli_unknown', { secretHash: 'x', previousExpiresAt: 1, rotatedAt: 1 }), null)
+    assert.equal(await store.clients.delete(client.id), true)
+    assert.equal(await store.clients.delete(client.id), false)
+    assert.equal(await store.clients.get(client.id), null)
+  }))
+
+  test('signing keys: published newest first until retire_after; the first retirement is kept', withStore(async (store) => {
+    const old = sampleSigningKey()
+    const current = sampleSigningKey()
+    await store.signingKeys.insert(old)
+    await store.signingKeys.insert(current)
+    await assert.rejects(store.signingKeys.insert(old))
+    assert.deepEqual(await store.signingKeys.listPublished(0), [current, old])
+    const retired = await store.signingKeys.retire(old.kid, 1_000, 5_000)
+    assert.deepEqual(retired, { ...old, retiredAt: 1_000, retireAfter: 5_000 })
+    assert.deepEqual(await store.signingKeys.retire(old.kid, 2_000, 9_000), retired)
+    assert.deepEqual((await store.signingKeys.listPublished(4_999)).map((k) => k.kid), [current.kid, old.kid])
+    assert.deepEqual((await store.signingKeys.listPublished(5_000)).map((k) => k.kid), [current.kid])
+    assert.equal(await store.signingKeys.retire('kid-unknown', 1, 2), null)
+  }))
+}
