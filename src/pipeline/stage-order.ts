@@ -18,9 +18,12 @@ export interface StageDeps {
 }
 
 /**
- * The order of the request path — the one place it is written down. Later issues slot their
- * stages in here: rate limit and budget after authorize, input guards before route, output
- * guards after forward (their `onChunk`), settle and record last (their `onComplete` runs first).
+ * The order of the request path — the one place it is written down. Completion runs in reverse,
+ * which decides where later issues slot in: the record stage (audit, metrics) goes FIRST, so its
+ * `onRequest` can refuse with 503 while the audit sink is down and its `onComplete` runs last,
+ * after settle, seeing the final outcome; rate limit and budget after authorize (their
+ * `onComplete` releases and settles before record reads usage); input guards before route;
+ * output guards after forward (their `onChunk`).
  */
 export function createStages (deps: StageDeps): readonly Stage[] {
   return Object.freeze([
