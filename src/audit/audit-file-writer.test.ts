@@ -1,8 +1,8 @@
-import { test, after } from 'node:test'
+import { test } from 'node:test'
+import { tempAuditDir } from './audit-test-dirs.ts'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openAuditFileWriter } from './audit-file-writer.ts'
@@ -14,17 +14,8 @@ import { verifyAuditLog } from './audit-verifier.ts'
 
 const keys = deriveAuditKeys(randomBytes(32))
 
-const roots: string[] = []
-after(() => { for (const root of roots) rmSync(root, { recursive: true, force: true }) })
-
-function tempRoot (prefix: string): string {
-  const root = mkdtempSync(join(tmpdir(), prefix))
-  roots.push(root)
-  return root
-}
-
 function tempLogDir (): string {
-  return join(tempRoot('portcullis-audit-'), 'audit')
+  return tempAuditDir('portcullis-audit-')
 }
 
 function lines (dir: string, name: string): string[] {

@@ -1,8 +1,8 @@
-import { test, after } from 'node:test'
+import { test } from 'node:test'
+import { tempAuditDir } from './audit-test-dirs.ts'
 import assert from 'node:assert/strict'
 import { createSecretKey, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAuditChain } from './audit-chain.ts'
 import { checkpointFileName, readCheckpoints } from './audit-checkpoint.ts'
@@ -13,18 +13,9 @@ import { canonicalJson } from './canonical-json.ts'
 
 const keys = deriveAuditKeys(randomBytes(32))
 
-const roots: string[] = []
-after(() => { for (const root of roots) rmSync(root, { recursive: true, force: true }) })
-
-function tempRoot (prefix: string): string {
-  const root = mkdtempSync(join(tmpdir(), prefix))
-  roots.push(root)
-  return root
-}
-
 /** 60 records over several segments (about 20 a segment), a checkpoint every 10 records and on close. */
 async function writtenLog (): Promise<string> {
-  const dir = join(tempRoot('portcullis-verify-'), 'audit')
+  const dir = tempAuditDir('portcullis-verify-')
   await writeAuditLogFixture({ dir, keys, maxSegmentBytes: 20 * 520, checkpointEveryRecords: 10, queueSize: 10 }, 60)
   return dir
 }
