@@ -75,7 +75,8 @@ async function streamEvents (
       for (let i = 0; i < chunkStages.length && event !== null; i++) {
         event = (chunkStages[i] as Required<Stage>).onChunk(ctx, event)
       }
-      if (event !== null) pending = sink.writeEvent(event)
+      // Keep a drain promise even if a later write in the batch returns none.
+      if (event !== null) pending = sink.writeEvent(event) ?? pending
     }
     if (pending !== undefined) await pending
   }
