@@ -66,8 +66,3 @@ export const errorCatalogue = Object.freeze({
 } satisfies Record<string, ErrorSpec>)
 
 export type ErrorCode = keyof typeof errorCatalogue
-
-/** Upstream HTTP errors are passed to the client with the provider's status and these codes. */
-export function isErrorCode (code: string): code is ErrorCode {
-  return Object.hasOwn(errorCatalogue, code)
-}
