@@ -3,14 +3,7 @@ import type { ClientBase, Pool } from 'pg'
 import { schemaIdentifier } from './schema-identifier.ts'
 import { inTransaction } from './transaction.ts'
 import { withClient } from './with-client.ts'
-
-/** One schema step. Numbered, applied in order, each in its own transaction, never edited once released. */
-export interface Migration {
-  readonly version: number
-  readonly name: string
-  /** Unqualified SQL; it runs with `search_path` set to the store's schema only. */
-  readonly sql: string
-}
+import type { Migration } from '../migration.ts'
 
 export const migrations: readonly Migration[] = Object.freeze([
   {

@@ -1,12 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { inTransaction } from './transaction.ts'
-
-/** One schema step. Numbered, applied in order, each in its own transaction, never edited once released. */
-export interface Migration {
-  readonly version: number
-  readonly name: string
-  readonly sql: string
-}
+import type { Migration } from '../migration.ts'
 
 export const migrations: readonly Migration[] = Object.freeze([
   {
