@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { TestContext } from 'node:test'
 import type { KeyStore, Store } from '../store/store.ts'
-import type { Logger } from '../pipeline/context.ts'
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts'
 import { createKeyService, type KeyService, type KeyServiceOptions } from './key-service.ts'
+import { silentLog } from '../pipeline/silent-log.ts'
 
 /** Test support: a key service on a real SQLite store in a temp dir, with a settable clock. */
 export interface KeyServiceFixture {
@@ -19,7 +19,7 @@ export interface KeyServiceFixture {
   readonly clock: { now: number }
 }
 
-export const silentLog: Logger = { error () {}, warn () {}, info () {}, debug () {} }
+export { silentLog } from '../pipeline/silent-log.ts'
 
 export async function startKeyService (
   t: TestContext,

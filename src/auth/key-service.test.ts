@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { keyForId } from './api-key-format.ts'
 import { startKeyService } from './key-service-fixture.ts'
+import { silentLog } from '../pipeline/silent-log.ts'
 import { createKeyService } from './key-service.ts'
 import { randomBytes } from 'node:crypto'
 
@@ -192,7 +193,7 @@ test('the bootstrap admin key is accepted with admin scope only, and must be lon
   await assert.rejects(async () => await f.service.verify(adminKey.slice(0, -1) + (adminKey.endsWith('A') ? 'B' : 'A')), code('invalid_api_key'))
   assert.equal(await f.service.ensureBootstrapAdmin(), null)
   assert.throws(() => createKeyService({
-    store: f.store.keys, masterKey: randomBytes(32), bootstrapAdminKey: 'short', log: console,
+    store: f.store.keys, masterKey: randomBytes(32), bootstrapAdminKey: 'short', log: silentLog,
     config: { cache_ttl_ms: 0, max_ttl_seconds: null, last_used_flush_ms: 1000 }
   }), /at least 32 characters/)
 })

@@ -30,6 +30,8 @@ export interface Logger {
   warn (obj: object, msg?: string): void
   info (obj: object, msg?: string): void
   debug (obj: object, msg?: string): void
+  /** Lets a caller skip building a log object nobody will write. */
+  isLevelEnabled (level: string): boolean
 }
 
 /** Token counts as finally settled for the request. */

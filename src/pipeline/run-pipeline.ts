@@ -41,18 +41,23 @@ export async function runPipeline (ctx: RequestContext, stages: readonly Stage[]
     else sink.sendError(gatewayError, mergeHeaders(ctx.responseHeaders, gatewayError.headers))
   } finally {
     await completeStages(ctx, stages)
-    ctx.log.debug({
-      request_id: ctx.requestId,
-      endpoint: ctx.endpoint,
-      model: ctx.model,
-      status: ctx.status,
-      error: ctx.error,
-      key_id: ctx.principal?.keyId ?? null,
-      client_ip: ctx.clientIp,
-      latency_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
-      ttfb_ms: ctx.ttfbMs === null ? null : Math.round(ctx.ttfbMs * 1000) / 1000
-    }, 'request completed')
+    // Built only when someone reads it: this runs on every request.
+    if (ctx.log.isLevelEnabled('debug')) logCompletion(ctx)
   }
+}
+
+function logCompletion (ctx: RequestContext): void {
+  ctx.log.debug({
+    request_id: ctx.requestId,
+    endpoint: ctx.endpoint,
+    model: ctx.model,
+    status: ctx.status,
+    error: ctx.error,
+    key_id: ctx.principal?.keyId ?? null,
+    client_ip: ctx.clientIp,
+    latency_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
+    ttfb_ms: ctx.ttfbMs === null ? null : Math.round(ctx.ttfbMs * 1000) / 1000
+  }, 'request completed')
 }
 
 const chunkStagesCache = new WeakMap<readonly Stage[], Stage[]>()

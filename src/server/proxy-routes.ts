@@ -41,7 +41,9 @@ export function registerProxyRoutes (app: FastifyInstance, stages: readonly Stag
           socketIp: request.raw.socket.remoteAddress ?? '',
           rawBody: typeof request.body === 'string' ? request.body : null,
           signal: controller.signal,
-          log: request.log as Logger,
+          // Fastify types its request logger narrowly; at run time it is our lazy pino child
+          // (observability/lazy-child-logger.ts), which has every Logger method.
+          log: request.log as unknown as Logger,
           startedAt
         })
         await runPipeline(ctx, stages, new HttpSink(res))

@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks'
 import { upstreamSchema, type UpstreamConfig } from '../config/config-schema.ts'
-import type { Logger, RequestContext } from '../pipeline/context.ts'
+import type { RequestContext } from '../pipeline/context.ts'
 import { newRequestContext } from '../pipeline/new-request-context.ts'
 import type { SseEvent, UpstreamResponse } from './provider.ts'
+import { silentLog } from '../pipeline/silent-log.ts'
 
 /** Test support for src/upstream: configs, request contexts, stream collection, bounded polling. */
 
-export const silentLog: Logger = { error () {}, warn () {}, info () {}, debug () {} }
+export { silentLog } from '../pipeline/silent-log.ts'
 
 /** An `openai` upstream config as the schema would produce it, with test-sized timeouts. */
 export function openaiUpstream (baseUrl: string, overrides: Record<string, unknown> = {}): UpstreamConfig {
