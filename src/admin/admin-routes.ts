@@ -26,7 +26,7 @@ export interface AdminReply {
  * parsed, so a new route cannot forget its authorisation.
  */
 export interface AdminRoute {
-  readonly method: 'GET' | 'POST'
+  readonly method: 'GET' | 'POST' | 'DELETE'
   /** Relative to `/admin/v1`. */
   readonly url: string
   readonly scope: AdminScope

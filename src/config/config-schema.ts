@@ -47,6 +47,40 @@ export const modelRouteSchema = z.strictObject({
   upstream_model: z.string().min(1).optional().describe('Model name sent upstream; default: the caller\'s model name')
 })
 
+const scopeList = z.array(z.string().min(1)).describe('Scope names (see docs/identity.md)')
+
+const bruteForceSchema = z.strictObject({
+  max_failures: z.number().int().min(1).default(10).describe('Failed authentications from one client IP (or for one client id) within the window before it is refused'),
+  window_seconds: z.number().int().min(1).max(86_400).default(60).describe('Sliding window over which failures are counted'),
+  cooldown_seconds: z.number().int().min(1).max(86_400).default(300).describe('How long a source past the threshold gets 429 `too_many_failed_attempts`, valid credentials or not')
+}).prefault({}).describe('Brute-force protection for API keys, access tokens and OAuth client secrets')
+
+export const trustedIssuerSchema = z.strictObject({
+  issuer: z.string().min(1).describe('Exact `iss` value of the identity provider, e.g. `https://idp.example.com/realms/acme`'),
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Required. `aud` values accepted; the token must name one of them'),
+  jwks_uri: z.string().min(1).optional().describe('JWKS URL (https; http only on loopback). Unset = OIDC discovery from `<issuer>/.well-known/openid-configuration`'),
+  algorithms: z.array(z.string()).min(1).default(['RS256', 'ES256', 'EdDSA']).describe('Accepted JWS algorithms; asymmetric only (HMAC and `none` are refused)'),
+  typ: z.array(z.string().min(1)).min(1).default(['at+jwt']).describe('Accepted `typ` header values (Keycloak and Entra ID send `JWT`)'),
+  clock_skew_seconds: z.number().int().min(0).max(300).optional().describe('Leeway for `exp`/`nbf`/`iat`; default `auth.clock_skew_seconds`'),
+  max_token_bytes: z.number().int().min(256).max(65_536).optional().describe('Longest accepted token; default `auth.max_token_bytes`'),
+  claims: z.strictObject({
+    subject: z.string().min(1).default('sub').describe('Claim naming the caller'),
+    client_id: z.string().min(1).default('client_id').describe('Claim naming the client (Keycloak and Entra: `azp`)'),
+    tenant: z.string().min(1).nullable().default(null).describe('Claim giving the tenant; null = tokens of this issuer have no tenant unless `tenant` is set'),
+    scopes: z.string().min(1).default('scope').describe('Claim with the scopes: space-separated string or array; dotted paths reach nested claims'),
+    roles: z.string().min(1).nullable().default(null).describe('Claim with role names, expanded through `auth.roles` (e.g. `realm_access.roles`)')
+  }).prefault({}).describe('Which claim carries what'),
+  tenant: z.string().min(1).max(128).nullable().default(null).describe('Fixed tenant for every token of this issuer (instead of a claim)'),
+  scopes: scopeList.nullable().default(null).describe('Upper bound on the scopes a token of this issuer gets; null = proxy scopes only (never admin unless listed)'),
+  models: z.array(z.string().min(1)).nullable().default(null).describe('Model allowlist for tokens of this issuer; null = every model'),
+  allowed_ips: z.array(cidr).nullable().default(null).describe('Client IP allowlist for tokens of this issuer; null = any address'),
+  ca: secretRefSchema.optional().describe('Extra PEM CA bundle for a private IdP (verification stays on)'),
+  jwks_refresh_interval_seconds: z.number().int().min(1).default(60).describe('Least time between two JWKS fetches; an unknown `kid` triggers at most one fetch per interval'),
+  jwks_max_age_seconds: z.number().int().min(1).default(600).describe('Age after which the keys are refreshed in the background'),
+  jwks_timeout_ms: z.number().int().positive().default(5_000).describe('Time limit of one JWKS or discovery fetch'),
+  jwks_max_bytes: z.number().int().min(1_024).max(1_048_576).default(65_536).describe('Largest JWKS or discovery document accepted')
+})
+
 export const configSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().default('127.0.0.1').describe('Bind address (env `PORTCULLIS_HOST`)'),
@@ -69,6 +103,21 @@ export const configSchema = z.strictObject({
     max_ttl_seconds: z.number().int().positive().nullable().default(null).describe('Longest lifetime a new key may have; null = unlimited'),
     last_used_flush_ms: z.number().int().positive().default(5_000).describe('How often `last_used_at` updates are written, off the request path')
   }).prefault({}).describe('Virtual API keys'),
+  auth: z.strictObject({
+    roles: z.record(z.string(), scopeList).default({}).describe('Named bundles of scopes, merged over the built-in `user`, `developer`, `auditor`, `tenant-admin`, `admin`'),
+    clock_skew_seconds: z.number().int().min(0).max(60).default(60).describe('Leeway for token `exp`, `nbf` and `iat` (at most 60 s)'),
+    max_token_bytes: z.number().int().min(256).max(65_536).default(8_192).describe('Longest accepted bearer token; longer → 401 `invalid_token` before any parsing'),
+    brute_force: bruteForceSchema
+  }).prefault({}).describe('Credentials: roles, token verification limits, brute-force protection'),
+  oauth: z.strictObject({
+    enabled: z.boolean().default(true).describe('Serve `/oauth/*` and `/.well-known/*` and accept this gateway\'s access tokens'),
+    issuer: z.string().min(1).optional().describe('Public origin of the gateway, the `iss` of its tokens (https; http only on loopback). Default `http://127.0.0.1:<port>` style from the listener, which suits loopback only'),
+    audience: z.string().min(1).optional().describe('The `aud` of issued tokens; default the issuer'),
+    token_lifetime_seconds: z.number().int().min(60).max(86_400).default(3_600).describe('Lifetime of issued access tokens'),
+    signing_algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA').describe('Algorithm of new signing keys'),
+    client_secret_grace_max_seconds: z.number().int().min(0).max(2_592_000).default(604_800).describe('Longest grace period a client secret rotation may grant the old secret')
+  }).prefault({}).describe('The OAuth 2.0 client-credentials issuer'),
+  trusted_issuers: z.array(trustedIssuerSchema).default([]).describe('External identity providers whose access tokens are accepted'),
   upstreams: z.array(upstreamSchema).default([]).describe('Providers. Empty = the built-in mock provider serves `mock-*` models'),
   models: z.array(modelRouteSchema).default([]).describe('Caller model name → upstream. Empty with the mock = `mock-*` routed to it')
 }).superRefine((c, ctx) => {
@@ -76,6 +125,11 @@ export const configSchema = z.strictObject({
   c.upstreams.forEach((u, i) => {
     if (names.has(u.name)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'name'], message: `duplicate upstream "${u.name}"` })
     names.add(u.name)
+  })
+  const issuers = new Set<string>()
+  c.trusted_issuers.forEach((t, i) => {
+    if (issuers.has(t.issuer)) ctx.addIssue({ code: 'custom', path: ['trusted_issuers', i, 'issuer'], message: `duplicate trusted issuer "${t.issuer}"` })
+    issuers.add(t.issuer)
   })
   c.models.forEach((m, i) => {
     if (!names.has(m.upstream)) ctx.addIssue({ code: 'custom', path: ['models', i, 'upstream'], message: `no upstream named "${m.upstream}"` })
@@ -85,5 +139,6 @@ export const configSchema = z.strictObject({
 })
 
 export type Config = z.infer<typeof configSchema>
+export type TrustedIssuerConfig = z.infer<typeof trustedIssuerSchema>
 export type UpstreamConfig = z.infer<typeof upstreamSchema>
 export type ModelRouteConfig = z.infer<typeof modelRouteSchema>

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net'
+import { isIP } from 'node:net'
+import { compileIpList } from '../lib/ip-list.ts'
 
 /** Resolves the client address of a request from its socket peer and `X-Forwarded-For`. */
 export type ClientIpResolver = (socketIp: string, forwardedFor: string | string[] | undefined) => string
@@ -6,24 +7,6 @@ export type ClientIpResolver = (socketIp: string, forwardedFor: string | string[
 /** `::ffff:192.0.2.1` → `192.0.2.1`, so one rule covers both spellings of an IPv4 peer. */
 export function normalizeIp (ip: string): string {
   return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip
-}
-
-function buildTrustList (cidrs: readonly string[]): BlockList {
-  const list = new BlockList()
-  for (const entry of cidrs) {
-    const [address = '', prefixText] = entry.split('/')
-    const family = isIP(address)
-    if (family === 0) throw new Error(`trusted_proxies: "${entry}" is not an IP address or CIDR`)
-    const type = family === 4 ? 'ipv4' : 'ipv6'
-    if (prefixText === undefined) {
-      list.addAddress(address, type)
-      continue
-    }
-    const prefix = Number(prefixText)
-    if (!/^\d+$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) throw new Error(`trusted_proxies: "${entry}" has an invalid prefix length`)
-    list.addSubnet(address, prefix, type)
-  }
-  return list
 }
 
 /**
@@ -35,8 +18,8 @@ function buildTrustList (cidrs: readonly string[]): BlockList {
  */
 export function createClientIpResolver (trustedProxies: readonly string[]): ClientIpResolver {
   if (trustedProxies.length === 0) return function socketOnly (socketIp) { return normalizeIp(socketIp) }
-  const trusted = buildTrustList(trustedProxies)
-  const isTrusted = (ip: string): boolean => trusted.check(ip, isIP(ip) === 4 ? 'ipv4' : 'ipv6')
+  const trusted = compileIpList(trustedProxies, 'trusted_proxies')
+  const isTrusted = (ip: string): boolean => trusted.has(ip)
 
   return function resolveClientIp (socketIp, forwardedFor) {
     let client = normalizeIp(socketIp)

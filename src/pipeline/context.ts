@@ -1,20 +1,36 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { ErrorCode } from '../errors/error-catalogue.ts'
 import type { Provider, UpstreamResponse } from '../upstream/provider.ts'
+import type { IpList } from '../lib/ip-list.ts'
 
 /** The proxied endpoints. `models` is answered by the gateway itself. */
 export type Endpoint = 'chat.completions' | 'completions' | 'embeddings' | 'models'
 
-/** Who is calling, as established by the authenticate stage. */
+/**
+ * How the caller proved who it is: an API key, the bootstrap admin credential, an access token
+ * this gateway issued to an OAuth client, or a token from a trusted external issuer.
+ */
+export type PrincipalKind = 'api_key' | 'bootstrap_admin' | 'oauth_client' | 'external_token'
+
+/** Who is calling, as established by the authenticate stage. Never holds a secret. */
 export interface Principal {
-  readonly kind: 'api_key' | 'bootstrap_admin'
-  /** Public key id (never the secret). */
+  readonly kind: PrincipalKind
+  /** Public key id (never the secret); API keys only. */
   readonly keyId: string | null
+  /** OAuth client id: the token's `client_id` (own tokens), or the mapped claim (external). */
+  readonly clientId: string | null
+  /** Token subject (`sub` or the mapped claim); null for API keys. */
+  readonly subject: string | null
+  /** The token's `jti`, when it has one; for revocation and audit. */
+  readonly tokenId: string | null
   readonly name: string | null
   readonly tenant: string | null
+  /** Effective scopes: granted scopes plus those of the credential's roles. */
   readonly scopes: ReadonlySet<string>
   /** Model allowlist patterns (trailing `*` = prefix); null = every model. */
   readonly models: readonly string[] | null
+  /** Client IP allowlist; null = any address. */
+  readonly allowedIps: IpList | null
 }
 
 /** Where the route stage sends the request. */

@@ -9,6 +9,7 @@ export interface Store {
   readonly keys: KeyStore
   readonly clients: ClientStore
   readonly signingKeys: SigningKeyStore
+  readonly revokedTokens: RevokedTokenStore
   /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
   ping (): Promise<void>
   /** Closes the connection(s). Calling it twice is harmless. */
@@ -22,8 +23,12 @@ export interface KeyRecord {
   readonly name: string
   readonly tenant: string | null
   readonly scopes: readonly string[]
+  /** Role names (see `auth.roles`), expanded to scopes when the key is used, so a role edit applies at once. */
+  readonly roles: readonly string[]
   /** Model allowlist patterns; null = every model. */
   readonly models: readonly string[] | null
+  /** Client IP allowlist (IPv4/IPv6 addresses and CIDR ranges); null = any address. */
+  readonly allowedIps: readonly string[] | null
   /** Hex HMAC-SHA256 of the current secret. */
   readonly secretHash: string
   readonly lastFour: string
@@ -92,6 +97,14 @@ export interface ClientRecord {
   readonly tenant: string | null
   /** The most a token for this client may carry; a token request can only narrow it. */
   readonly scopes: readonly string[]
+  /** Role names, expanded to scopes at token issue time (a token carries plain scopes). */
+  readonly roles: readonly string[]
+  /** Model allowlist patterns for its tokens; null = every model. */
+  readonly models: readonly string[] | null
+  /** Client IP allowlist for its tokens (and its token requests); null = any address. */
+  readonly allowedIps: readonly string[] | null
+  /** Tokens of this client issued (`iat`) before this time are refused: "revoke all tokens". */
+  readonly tokensRevokedBefore: number | null
   /** Encoded slow hash (scrypt, with its parameters) of the current secret. */
   readonly secretHash: string
   /** The hash replaced by the last rotation, accepted until `previousExpiresAt`. */
@@ -127,6 +140,8 @@ export interface ClientStore {
   /** `at` disables (keeping an earlier disable time); null enables again. */
   setDisabled (id: string, at: number | null): Promise<ClientRecord | null>
   rotate (id: string, rotation: ClientRotation): Promise<ClientRecord | null>
+  /** Sets `tokensRevokedBefore` to `at` (a later revocation moves it forward, never back). */
+  revokeTokens (id: string, at: number): Promise<ClientRecord | null>
   /** Removes the client; false when it did not exist. */
   delete (id: string): Promise<boolean>
 }
@@ -157,3 +172,24 @@ export interface SigningKeyStore {
   retire (kid: string, at: number, retireAfter: number): Promise<SigningKeyRecord | null>
 }
 
+
+/** One revoked access token: its `jti`, kept until the token would have expired anyway. */
+export interface RevokedToken {
+  readonly jti: string
+  /** The token's `exp`, epoch ms. */
+  readonly expiresAt: number
+  readonly revokedAt: number
+}
+
+/**
+ * The persistent side of the `jti` deny-list (RFC 7009): what a restart, or a new instance,
+ * loads so that a revoked token stays revoked.
+ */
+export interface RevokedTokenStore {
+  /** Records a revocation; a repeat keeps the later `expiresAt`. */
+  insert (token: RevokedToken): Promise<void>
+  /** Entries whose `expiresAt` is after `now`. */
+  listActive (now: number): Promise<RevokedToken[]>
+  /** Deletes entries that expired at or before `now`; resolves how many went. */
+  purgeExpired (now: number): Promise<number>
+}
