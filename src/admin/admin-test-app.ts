@@ -1,21 +1,30 @@
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import type { TestContext } from 'node:test'
 import type { KeyService } from '../auth/key-service.ts'
+import type { AdminRoute } from './admin-routes.ts'
 import { errorBody, toGatewayError } from '../errors/serialize-error.ts'
 import { registerAdminRoutes } from './admin-routes.ts'
+import { keyRoutes } from './keys-routes.ts'
+import { createCredentialAuthenticator } from '../auth/credential-authenticator.ts'
+import { createClientIpResolver } from '../edge/client-ip.ts'
 
 /**
- * Test support: a bare Fastify app with the admin routes and the same error envelope the
- * server installs. `routes` receives every route the admin API registered.
+ * Test support: a bare Fastify app with the admin routes (the key routes, plus `extra`) and the
+ * same error envelope the server installs. `routes` receives every route the admin API registered.
  */
-export async function createAdminTestApp (t: TestContext, keys: KeyService, routes: RouteOptions[] = []): Promise<FastifyInstance> {
+export async function createAdminTestApp (t: TestContext, keys: KeyService, routes: RouteOptions[] = [], extra: readonly AdminRoute[] = []): Promise<FastifyInstance> {
   const app = Fastify()
   app.setErrorHandler((err, _request, reply) => {
     const e = toGatewayError(err)
+    if (e.headers !== undefined) reply.headers(e.headers)
     reply.code(e.status).send(errorBody(e))
   })
   app.addHook('onRoute', (route) => { routes.push(route) })
-  await registerAdminRoutes(app, { keys })
+  await registerAdminRoutes(app, {
+    credentials: createCredentialAuthenticator({ keys, tokens: null, throttle: null }),
+    resolveClientIp: createClientIpResolver([]),
+    routes: [...keyRoutes(keys), ...extra]
+  })
   t.after(() => app.close())
   return app
 }

@@ -8,7 +8,9 @@ export interface KeyJson {
   name: string
   tenant: string | null
   scopes: string[]
+  roles: string[]
   models: string[] | null
+  allowed_ips: string[] | null
   last_four: string
   created_at: number
   created_by: string | null
@@ -34,7 +36,9 @@ export function keyJson (key: KeyRecord, status: KeyStatus, secret?: string): Ke
     name: key.name,
     tenant: key.tenant,
     scopes: [...key.scopes],
+    roles: [...key.roles],
     models: key.models === null ? null : [...key.models],
+    allowed_ips: key.allowedIps === null ? null : [...key.allowedIps],
     last_four: key.lastFour,
     created_at: Math.floor(key.createdAt / 1000),
     created_by: key.createdBy,

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Endpoint, Principal, RequestContext } from '../pipeline/context.ts'
 import { newRequestContext } from '../pipeline/new-request-context.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
+import { createCredentialAuthenticator } from './credential-authenticator.ts'
 import { createAuthenticateStage, extractCredential } from './authenticate-stage.ts'
 import { createAuthorizeStage } from './authorize-stage.ts'
 import { silentLog, startKeyService } from './key-service-fixture.ts'
@@ -18,7 +19,7 @@ function context (headers: IncomingHttpHeaders, endpoint: Endpoint = 'chat.compl
 }
 
 function principal (scopes: string[], models: string[] | null = null): Principal {
-  return { kind: 'api_key', keyId: 'key_x', name: 'x', tenant: null, scopes: new Set(scopes), models }
+  return { kind: 'api_key', keyId: 'key_x', clientId: null, subject: null, tokenId: null, name: 'x', tenant: null, scopes: new Set(scopes), models, allowedIps: null }
 }
 
 async function rejectsWith (fn: () => unknown, code: string): Promise<void> {
@@ -40,7 +41,7 @@ test('extractCredential reads Bearer (any case) first, then x-api-key, nothing e
 test('the authenticate stage sets the principal, or refuses with the 401 codes', async (t) => {
   const { service } = await startKeyService(t)
   const { key, secret } = await service.create({ name: 'bot', scopes: ['chat'] })
-  const stage = createAuthenticateStage({ keys: service })
+  const stage = createAuthenticateStage({ credentials: createCredentialAuthenticator({ keys: service, tokens: null, throttle: null }) })
   assert.equal(stage.name, 'authenticate')
   for (const headers of [{ authorization: `Bearer ${secret}` }, { 'x-api-key': secret }]) {
     const ctx = context(headers)
@@ -51,7 +52,7 @@ test('the authenticate stage sets the principal, or refuses with the 401 codes',
   await rejectsWith(() => stage.onRequest?.(context({ authorization: 'Bearer pcl_nope' })), 'invalid_api_key')
   await service.revoke(key.id)
   await rejectsWith(() => stage.onRequest?.(context({ 'x-api-key': secret })), 'revoked_credentials')
-  assert.throws(() => createAuthenticateStage({ keys: {} as never }), /keys.verify/)
+  assert.throws(() => createAuthenticateStage({ credentials: {} as never }), /credentials.authenticate/)
 })
 
 test('the authorize stage maps each endpoint to its scope', async () => {

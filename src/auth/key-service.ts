@@ -5,6 +5,7 @@ import { generateApiKey, keyForId, parseApiKey } from './api-key-format.ts'
 import { createApiKeyHasher, type ApiKeyHasher } from './api-key-hasher.ts'
 import { createKeyVerifier, type KeyVerifier } from './key-verifier.ts'
 import { validateNewKey, type NewKeyInput } from './key-rules.ts'
+import { defaultRoles, type RoleTable } from './roles.ts'
 
 export interface KeyServiceOptions {
   readonly store: KeyStore
@@ -15,6 +16,8 @@ export interface KeyServiceOptions {
   /** The `keys` section of the config. */
   readonly config: { readonly cache_ttl_ms: number, readonly max_ttl_seconds: number | null, readonly last_used_flush_ms: number }
   readonly log: Logger
+  /** Role table (`auth.roles` merged over the built-ins); default the built-ins. */
+  readonly roles?: RoleTable
   /** Clock in epoch ms; injectable for tests. */
   readonly now?: () => number
 }
@@ -41,6 +44,8 @@ export interface KeyService {
   /** Without a bootstrap key and with no live admin key in the store, creates one and returns its secret. */
   ensureBootstrapAdmin (): Promise<string | null>
   status (key: KeyRecord): KeyStatus
+  /** The role table keys are checked and expanded against. */
+  readonly roles: RoleTable
   /** The service's clock (epoch ms), so callers computing expiries agree with its checks. */
   now (): number
   /** Writes pending `last_used_at` updates now. */
@@ -56,12 +61,14 @@ interface Deps {
   readonly hasher: ApiKeyHasher
   readonly verifier: KeyVerifier
   readonly maxTtlSeconds: number | null
+  readonly roles: RoleTable
   readonly now: () => number
 }
 
 export function createKeyService (options: KeyServiceOptions): KeyService {
   const { store, config } = options
   const now = options.now ?? Date.now
+  const roles = options.roles ?? defaultRoles
   const hasher = createApiKeyHasher(options.masterKey)
   if (options.bootstrapAdminKey !== null && options.bootstrapAdminKey.length < 32) {
     throw new Error('the bootstrap admin key (PORTCULLIS_ADMIN_KEY) must be at least 32 characters')
@@ -71,9 +78,9 @@ export function createKeyService (options: KeyServiceOptions): KeyService {
   }
   const bootstrapHash = options.bootstrapAdminKey === null ? null : hasher.hash(options.bootstrapAdminKey)
   const verifier = createKeyVerifier({
-    store, hasher, bootstrapHash, now, log: options.log, cacheTtlMs: config.cache_ttl_ms, lastUsedFlushMs: config.last_used_flush_ms
+    store, hasher, bootstrapHash, now, roles, log: options.log, cacheTtlMs: config.cache_ttl_ms, lastUsedFlushMs: config.last_used_flush_ms
   })
-  const d: Deps = { store, hasher, verifier, maxTtlSeconds: config.max_ttl_seconds, now }
+  const d: Deps = { store, hasher, verifier, maxTtlSeconds: config.max_ttl_seconds, roles, now }
   return {
     create: (input) => createKey(d, input),
     list: (query) => listKeys(d, query),
@@ -88,6 +95,7 @@ export function createKeyService (options: KeyServiceOptions): KeyService {
       return (await createKey(d, { name: 'bootstrap-admin', scopes: ['admin'], expiresAt, createdBy: 'system' })).secret
     },
     status: (key) => statusAt(key, now()),
+    roles,
     now,
     flush: () => verifier.flush(),
     close: () => verifier.close()
@@ -119,7 +127,7 @@ async function listKeys (d: Deps, query: { tenant?: string | null, limit: number
 
 async function createKey (d: Deps, input: NewKeyInput): Promise<IssuedKey> {
   const at = d.now()
-  const valid = validateNewKey(input, at, d.maxTtlSeconds)
+  const valid = validateNewKey(input, at, d.maxTtlSeconds, d.roles)
   const generated = generateApiKey()
   const key: KeyRecord = {
     ...valid,

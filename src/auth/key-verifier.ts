@@ -5,6 +5,8 @@ import { GatewayError } from '../errors/gateway-error.ts'
 import { parseApiKey } from './api-key-format.ts'
 import { createKeyCache } from './key-cache.ts'
 import { createLastUsedBatch } from './last-used-batch.ts'
+import { expandRoles, type RoleTable } from './roles.ts'
+import { compileIpList } from '../lib/ip-list.ts'
 
 export interface KeyVerifierOptions {
   readonly store: KeyStore
@@ -13,6 +15,7 @@ export interface KeyVerifierOptions {
   readonly bootstrapHash: string | null
   readonly cacheTtlMs: number
   readonly lastUsedFlushMs: number
+  readonly roles: RoleTable
   readonly log: Logger
   readonly now: () => number
 }
@@ -56,7 +59,7 @@ export function createKeyVerifier (options: KeyVerifierOptions): KeyVerifier {
     const at = now()
     checkSecret(hasher, key, presented, at)
     lastUsed.touch(key.id, at)
-    return principalOf(key)
+    return principalOf(key, options.roles)
   }
 
   return {
@@ -99,10 +102,21 @@ function checkSecret (hasher: ApiKeyHasher, key: KeyRecord, presented: string, a
 // Cached records are stable objects: one frozen Principal per record, not one per request.
 const principals = new WeakMap<KeyRecord, Principal>()
 
-function principalOf (key: KeyRecord): Principal {
+function principalOf (key: KeyRecord, roles: RoleTable): Principal {
   let principal = principals.get(key)
   if (principal === undefined) {
-    principal = Object.freeze({ kind: 'api_key', keyId: key.id, name: key.name, tenant: key.tenant, scopes: new Set(key.scopes), models: key.models })
+    principal = Object.freeze({
+      kind: 'api_key',
+      keyId: key.id,
+      clientId: null,
+      subject: null,
+      tokenId: null,
+      name: key.name,
+      tenant: key.tenant,
+      scopes: expandRoles(roles, key.scopes, key.roles),
+      models: key.models,
+      allowedIps: key.allowedIps === null ? null : compileIpList(key.allowedIps, `key ${key.id} allowed_ips`)
+    } satisfies Principal)
     principals.set(key, principal)
   }
   return principal
@@ -111,6 +125,10 @@ function principalOf (key: KeyRecord): Principal {
 const bootstrapPrincipal: Principal = Object.freeze({
   kind: 'bootstrap_admin',
   keyId: null,
+  clientId: null,
+  subject: null,
+  tokenId: null,
+  allowedIps: null,
   name: 'bootstrap-admin',
   tenant: null,
   scopes: new Set(['admin']),

@@ -4,6 +4,7 @@ import { UsageError } from './command.ts'
 import { parseDuration } from '../lib/duration.ts'
 import { adminOptions, adminOptionsHelp, adminRequest, reportFailure, resolveAdminConnection, stringOption, type AdminConnection } from './admin-client.ts'
 import { formatDetails, formatTable, formatTime } from './format-table.ts'
+import { allScopes } from '../auth/scopes.ts'
 
 interface KeyList {
   data: KeyJson[]
@@ -53,8 +54,9 @@ function durationOption (args: CommandArgs, name: string): number | undefined {
 
 function details (key: KeyJson): string[] {
   return formatDetails([
-    ['id', key.id], ['name', key.name], ['tenant', key.tenant ?? '-'], ['scopes', key.scopes.join(',')],
-    ['models', key.models === null ? '* (any)' : key.models.join(',')], ['status', key.status],
+    ['id', key.id], ['name', key.name], ['tenant', key.tenant ?? '-'], ['scopes', key.scopes.join(',') || '-'],
+    ['roles', key.roles.join(',') || '-'], ['models', key.models === null ? '* (any)' : key.models.join(',')],
+    ['allowed IPs', key.allowed_ips === null ? '* (any)' : key.allowed_ips.join(',')], ['status', key.status],
     ['last four', key.last_four], ['created', `${formatTime(key.created_at)} by ${key.created_by ?? '-'}`],
     ['last used', formatTime(key.last_used_at)], ['expires', formatTime(key.expires_at)],
     ['revoked', formatTime(key.revoked_at)], ['rotated', formatTime(key.rotated_at)],
@@ -85,18 +87,23 @@ function parseMetadata (text: string | undefined): Record<string, unknown> | und
 }
 
 export const keysCreateCommand = keysCommand('create', 'Create an API key; its secret is printed once.',
-  'create --name NAME --scopes chat,embeddings [--models \'gpt-4o-mini,qwen2.5-*\'] [--ttl 24h] [--tenant T] [--metadata JSON] [--json]\n\n' +
-  'Scopes: chat, completions, embeddings, models:read, admin, admin:keys. --ttl takes 30s, 15m, 24h, 7d.',
-  { name: { type: 'string' }, scopes: { type: 'string' }, models: { type: 'string' }, ttl: { type: 'string' }, tenant: { type: 'string' }, metadata: { type: 'string' } },
+  'create --name NAME (--scopes chat,embeddings | --roles developer) [--models \'gpt-4o-mini,qwen2.5-*\'] [--allowed-ips 10.0.0.0/8,2001:db8::/32]\n' +
+  '       [--ttl 24h] [--tenant T] [--metadata JSON] [--json]\n\n' +
+  `Scopes: ${allScopes.join(', ')}.\nRoles: user, developer, auditor, tenant-admin, admin (and those in auth.roles). --ttl takes 30s, 15m, 24h, 7d.`,
+  {
+    name: { type: 'string' }, scopes: { type: 'string' }, roles: { type: 'string' }, models: { type: 'string' }, 'allowed-ips': { type: 'string' },
+    ttl: { type: 'string' }, tenant: { type: 'string' }, metadata: { type: 'string' }
+  },
   async (conn, args, io) => {
     const name = stringOption(args, 'name')
     const scopes = list(stringOption(args, 'scopes'))
-    if (name === undefined || scopes === undefined) throw new UsageError('--name and --scopes are required')
+    const roles = list(stringOption(args, 'roles'))
+    if (name === undefined || (scopes === undefined && roles === undefined)) throw new UsageError('--name and --scopes (or --roles) are required')
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
     const ttl = durationOption(args, 'ttl')
     if (ttl === 0) throw new UsageError('--ttl must be longer than 0s')
     const body = {
-      name, scopes, models: list(stringOption(args, 'models')), tenant: stringOption(args, 'tenant'),
+      name, scopes, roles, models: list(stringOption(args, 'models')), allowed_ips: list(stringOption(args, 'allowed-ips')), tenant: stringOption(args, 'tenant'),
       expires_in: ttl, metadata: parseMetadata(stringOption(args, 'metadata'))
     }
     const key = await adminRequest(conn, 'POST', '/keys', body) as KeyJson
@@ -123,7 +130,7 @@ export const keysListCommand = keysCommand('list', 'List API keys, newest first.
       io.out('No keys. Create one with `portcullis keys create --name NAME --scopes chat`.')
       return
     }
-    const rows = keys.map((k) => [k.id, k.name, k.tenant ?? '-', k.scopes.join(','), k.status, `…${k.last_four}`,
+    const rows = keys.map((k) => [k.id, k.name, k.tenant ?? '-', [...k.scopes, ...k.roles.map((r) => `role:${r}`)].join(','), k.status, `…${k.last_four}`,
       formatTime(k.last_used_at), formatTime(k.expires_at)])
     for (const line of formatTable(['ID', 'NAME', 'TENANT', 'SCOPES', 'STATUS', 'ENDS', 'LAST USED', 'EXPIRES'], rows)) io.out(line)
   })

@@ -61,7 +61,7 @@ export const trustedIssuerSchema = z.strictObject({
   jwks_uri: z.string().min(1).optional().describe('JWKS URL (https; http only on loopback). Unset = OIDC discovery from `<issuer>/.well-known/openid-configuration`'),
   algorithms: z.array(z.string()).min(1).default(['RS256', 'ES256', 'EdDSA']).describe('Accepted JWS algorithms; asymmetric only (HMAC and `none` are refused)'),
   typ: z.array(z.string().min(1)).min(1).default(['at+jwt']).describe('Accepted `typ` header values (Keycloak and Entra ID send `JWT`)'),
-  clock_skew_seconds: z.number().int().min(0).max(300).optional().describe('Leeway for `exp`/`nbf`/`iat`; default `auth.clock_skew_seconds`'),
+  clock_skew_seconds: z.number().int().min(0).max(60).optional().describe('Leeway for `exp`/`nbf`/`iat`; default `auth.clock_skew_seconds`'),
   max_token_bytes: z.number().int().min(256).max(65_536).optional().describe('Longest accepted token; default `auth.max_token_bytes`'),
   claims: z.strictObject({
     subject: z.string().min(1).default('sub').describe('Claim naming the caller'),

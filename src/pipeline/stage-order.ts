@@ -1,6 +1,6 @@
 import type { Stage } from './stage.ts'
 import type { ClientIpResolver } from '../edge/client-ip.ts'
-import type { KeyService } from '../auth/key-service.ts'
+import type { CredentialAuthenticator } from '../auth/credential-authenticator.ts'
 import type { Provider } from '../upstream/provider.ts'
 import type { CompiledRoutes } from '../upstream/build-upstreams.ts'
 import { createEdgeStage } from '../edge/edge-stage.ts'
@@ -12,7 +12,7 @@ import { createForwardStage } from '../upstream/forward-stage.ts'
 
 export interface StageDeps {
   readonly resolveClientIp: ClientIpResolver
-  readonly keys: KeyService
+  readonly credentials: CredentialAuthenticator
   readonly routes: CompiledRoutes
   readonly providers: ReadonlyMap<string, Provider>
 }
@@ -28,7 +28,7 @@ export interface StageDeps {
 export function createStages (deps: StageDeps): readonly Stage[] {
   return Object.freeze([
     createEdgeStage({ resolveClientIp: deps.resolveClientIp }),
-    createAuthenticateStage({ keys: deps.keys }),
+    createAuthenticateStage({ credentials: deps.credentials }),
     createRequestShapeStage(),
     createAuthorizeStage(),
     createRouteStage({ routes: deps.routes, providers: deps.providers }),

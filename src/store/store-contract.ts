@@ -17,7 +17,9 @@ export function sampleKey (overrides: Partial<KeyRecord> = {}): KeyRecord {
     name: `key ${counter}`,
     tenant: null,
     scopes: ['chat'],
+    roles: [],
     models: null,
+    allowedIps: null,
     secretHash: randomBytes(32).toString('hex'),
     lastFour: 'ab12',
     previousSecretHash: null,
@@ -70,7 +72,8 @@ export function runStoreContract (name: string, makeStore: MakeStore): void {
 function recordTests (withStore: WithStore): void {
   test('insert then get returns every field as written', withStore(async (store) => {
     const full = sampleKey({
-      tenant: 'acme', scopes: ['chat', 'embeddings'], models: ['gpt-4o-mini', 'qwen2.5-*'],
+      tenant: 'acme', scopes: ['chat', 'embeddings'], roles: ['reader', 'ops'], models: ['gpt-4o-mini', 'qwen2.5-*'],
+      allowedIps: ['10.0.0.0/8', '192.0.2.7', '2001:db8::/32'],
       metadata: { team: 'ml', nested: { n: 1, ok: true }, list: [1, 'two'] }, createdBy: 'key_creator',
       expiresAt: 1_800_000_000_000, lastUsedAt: 1_700_000_000_500, previousSecretHash: 'ff'.repeat(32),
       previousExpiresAt: 1_700_000_001_000, rotatedAt: 1_700_000_000_900, revokedAt: 1_700_000_002_000
@@ -80,6 +83,22 @@ function recordTests (withStore: WithStore): void {
     await store.keys.insert(bare)
     assert.deepEqual(await store.keys.get(full.id), full)
     assert.deepEqual(await store.keys.get(bare.id), bare)
+  }))
+
+  test('an empty models or allowedIps list stays empty and is not read back as null (unrestricted)', withStore(async (store) => {
+    const empty = sampleKey({ models: [], allowedIps: [], roles: [] })
+    const open = sampleKey({ models: null, allowedIps: null, roles: ['admin'] })
+    await store.keys.insert(empty)
+    await store.keys.insert(open)
+    const gotEmpty = await store.keys.get(empty.id)
+    assert.deepEqual(gotEmpty?.models, [])
+    assert.deepEqual(gotEmpty?.allowedIps, [])
+    assert.deepEqual(gotEmpty?.roles, [])
+    const gotOpen = await store.keys.get(open.id)
+    assert.equal(gotOpen?.models, null)
+    assert.equal(gotOpen?.allowedIps, null)
+    assert.deepEqual(gotOpen?.roles, ['admin'])
+    assert.deepEqual((await store.keys.list({ limit: 10 })).items, [open, empty])
   }))
 
   test('insert rejects a duplicate id; get of an unknown id is null', withStore(async (store) => {

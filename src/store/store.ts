@@ -186,7 +186,7 @@ export interface RevokedToken {
  * loads so that a revoked token stays revoked.
  */
 export interface RevokedTokenStore {
-  /** Records a revocation; a repeat keeps the later `expiresAt`. */
+  /** Records a revocation; a repeat keeps the later `expiresAt` and the first `revokedAt`. */
   insert (token: RevokedToken): Promise<void>
   /** Entries whose `expiresAt` is after `now`. */
   listActive (now: number): Promise<RevokedToken[]>

@@ -28,7 +28,7 @@ function route (model: string): RequestContext {
 }
 
 function principal (models: string[] | null): Principal {
-  return { kind: 'api_key', keyId: 'k1', name: null, tenant: null, scopes: new Set(), models }
+  return { kind: 'api_key', keyId: 'k1', clientId: null, subject: null, tokenId: null, name: null, tenant: null, scopes: new Set(), models, allowedIps: null }
 }
 
 test('an exact name wins over any prefix, and the longest prefix wins over shorter ones', () => {

@@ -1,10 +1,13 @@
 import type { JSONWebKeySet } from 'jose'
 import type { JwksCacheOptions } from './jwks-cache.ts'
+import type { KeyResolver } from './public-key-set.ts'
 
 /** Where an issuer's verification keys come from. */
 export type JwtKeySource =
   /** A fixed set of public JWKs (Portcullis's own signing keys). */
   | { readonly kind: 'local', readonly jwks: JSONWebKeySet }
+  /** Keys that change at run time (Portcullis's signing-key ring, which rotates). */
+  | { readonly kind: 'resolver', readonly getKey: KeyResolver }
   /** A JWKS URL (https; http for loopback only). */
   | { readonly kind: 'jwks_uri', readonly jwksUri: string }
   /** OIDC discovery: `<issuer>/.well-known/openid-configuration` → `jwks_uri`. */
@@ -20,6 +23,8 @@ export interface JwtClaimMapping {
   readonly tenant?: string | null
   /** Default `scope`: a space-separated string (RFC 6749 §3.3) or an array of strings (`roles`, `scp`). */
   readonly scopes?: string
+  /** Default none: a claim with role names (string or array), e.g. `realm_access.roles`. */
+  readonly roles?: string | null
 }
 
 export type JwksTuning = Omit<JwksCacheOptions, 'source' | 'onRefreshError'>
@@ -96,8 +101,9 @@ export function checkIssuerOptions (options: JwtIssuerOptions): CheckedIssuer {
   if (typ.length === 0) fail('typ must not be empty')
   // RFC 9068 §2.1 / §4: our own access tokens are told apart from every other JWT by typ alone.
   if (own && typ.some(t => t !== 'at+jwt')) fail('own tokens accept typ at+jwt only')
-  if (own && options.keys.kind !== 'local') fail('own tokens are verified with the local key set')
-  if (!own && options.keys.kind === 'local') fail('external issuers use jwks_uri or discovery')
+  const localKeys = options.keys.kind === 'local' || options.keys.kind === 'resolver'
+  if (own && !localKeys) fail('own tokens are verified with the local key set')
+  if (!own && localKeys) fail('external issuers use jwks_uri or discovery')
   const clockSkewSeconds = options.clockSkewSeconds ?? JWT_DEFAULTS.clockSkewSeconds
   if (!Number.isInteger(clockSkewSeconds) || clockSkewSeconds < 0 || clockSkewSeconds > JWT_DEFAULTS.maxClockSkewSeconds) {
     fail(`clock skew must be an integer from 0 to ${JWT_DEFAULTS.maxClockSkewSeconds} seconds`)
@@ -118,7 +124,8 @@ export function checkIssuerOptions (options: JwtIssuerOptions): CheckedIssuer {
       subject: claims.subject ?? 'sub',
       clientId: claims.clientId ?? 'client_id',
       tenant: claims.tenant ?? null,
-      scopes: claims.scopes ?? 'scope'
+      scopes: claims.scopes ?? 'scope',
+      roles: claims.roles ?? null
     },
     jwks: options.jwks ?? {}
   })

@@ -86,6 +86,7 @@ export function createJwtVerifier (options: JwtVerifierOptions): JwtVerifier {
 function trust (rules: CheckedIssuer, onError: JwtVerifierOptions['onJwksRefreshError']): TrustedIssuer {
   const { keys } = rules
   if (keys.kind === 'local') return { rules, getKey: createStaticKeyResolver(keys.jwks), cache: null }
+  if (keys.kind === 'resolver') return { rules, getKey: keys.getKey, cache: null }
   const cache = createJwksCache({
     ...rules.jwks,
     source: keys.kind === 'jwks_uri' ? { jwksUri: keys.jwksUri } : { discoveryIssuer: rules.issuer },
@@ -114,7 +115,7 @@ function checkIssuedAt (payload: JWTPayload, skewSeconds: number): void {
 }
 
 /** RFC 6750 §3.1. One message for every reason, so probing learns nothing; the reason is in `cause`. */
-function invalidToken (cause: unknown): GatewayError {
+export function invalidToken (cause: unknown): GatewayError {
   return new GatewayError('invalid_token', {
     headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
     cause

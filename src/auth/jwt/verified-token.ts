@@ -8,7 +8,11 @@ export interface VerifiedToken {
   readonly clientId: string | null
   readonly tenant: string | null
   readonly scopes: string[]
+  /** Role names from the mapped roles claim; empty when the issuer maps none. */
+  readonly roles: string[]
   readonly jti: string | null
+  /** `iat`, epoch seconds, when present. */
+  readonly issuedAt: number | null
   readonly expiresAt: Date
 }
 
@@ -45,7 +49,9 @@ export function toVerifiedToken (payload: JWTPayload, issuer: CheckedIssuer): Ve
     clientId,
     tenant,
     scopes: scopesOf(claimAt(payload, claims.scopes), claims.scopes),
+    roles: claims.roles === null ? [] : scopesOf(claimAt(payload, claims.roles), claims.roles),
     jti,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
     expiresAt: new Date(payload.exp * 1000)
   }
 }

@@ -63,6 +63,27 @@ export const migrations: readonly Migration[] = Object.freeze([
         retire_after BIGINT
       );
     `
+  },
+  {
+    version: 3,
+    name: 'roles_ip_allowlists_and_revoked_tokens',
+    // Existing keys and clients get no roles and no IP restriction: their access is unchanged.
+    sql: `
+      ALTER TABLE api_keys
+        ADD COLUMN roles TEXT NOT NULL DEFAULT '[]',
+        ADD COLUMN allowed_ips TEXT;
+      ALTER TABLE oauth_clients
+        ADD COLUMN roles TEXT NOT NULL DEFAULT '[]',
+        ADD COLUMN models TEXT,
+        ADD COLUMN allowed_ips TEXT,
+        ADD COLUMN tokens_revoked_before BIGINT;
+      CREATE TABLE revoked_tokens (
+        jti TEXT COLLATE "C" PRIMARY KEY,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT NOT NULL
+      );
+      CREATE INDEX revoked_tokens_expires_idx ON revoked_tokens (expires_at);
+    `
   }
 ])
 

@@ -33,6 +33,11 @@ export function createPostgresClientStore (pool: Pool, schema: string): ClientSt
       return one(`UPDATE ${table} SET previous_secret_hash = secret_hash, previous_expires_at = $1, secret_hash = $2, ` +
         `rotated_at = $3 WHERE id = $4 RETURNING ${clientColumns}`, [rotation.previousExpiresAt, rotation.secretHash, rotation.rotatedAt, id])
     },
+    async revokeTokens (id, at) {
+      // GREATEST ignores NULL: a later revocation moves the cut-off forward, an earlier one never back.
+      return one(`UPDATE ${table} SET tokens_revoked_before = GREATEST(tokens_revoked_before, $1::bigint) WHERE id = $2 ` +
+        `RETURNING ${clientColumns}`, [at, id])
+    },
     async delete (id) {
       const result = await pool.query(`DELETE FROM ${table} WHERE id = $1`, [id])
       return (result.rowCount ?? 0) > 0

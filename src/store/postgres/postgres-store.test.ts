@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { runStoreContract, sampleKey } from '../store-contract.ts'
+import { sampleClient } from '../store-contract-oauth.ts'
+import { v2Rows } from '../v2-rows-fixture.ts'
 import { currentVersion, migrate, migrations } from './migrations.ts'
 import { postgresPoolConfig } from './postgres-pool-config.ts'
 import { openPostgresStore } from './postgres-store.ts'
@@ -43,7 +45,7 @@ runStoreContract('postgres', async () => {
 })
 
 /** Every table the migrations create, plus the bookkeeping table. */
-const allTables = ['api_keys', 'oauth_clients', 'schema_migrations', 'signing_keys']
+const allTables = ['api_keys', 'oauth_clients', 'revoked_tokens', 'schema_migrations', 'signing_keys']
 
 test('stores opening at once migrate once: no error, one set of tables, one row per migration', async (t) => {
   const { schema, drop } = freshSchema()
@@ -86,6 +88,27 @@ test('a database newer than the code is refused, and a failing migration rolls b
   await assert.rejects(migrate(admin, other.schema, broken), /nowhere/)
   assert.equal(await currentVersion(admin, other.schema), latest)
   assert.deepEqual(await tablesIn(other.schema), allTables)
+})
+
+test('a version 2 schema upgrades to 3: existing keys and clients read back with no roles and no restrictions', async (t) => {
+  const { schema, drop } = freshSchema()
+  t.after(drop)
+  await migrate(admin, schema, migrations.filter((m) => m.version <= 2))
+  assert.equal(await currentVersion(admin, schema), 2)
+  const key = sampleKey({ tenant: 'acme', scopes: ['chat', 'admin'], models: ['gpt-4o-mini'] })
+  const client = sampleClient({ scopes: ['embeddings'] })
+  for (const row of v2Rows(key, client)) {
+    await admin.query(`INSERT INTO "${schema}".${row.table} (${row.columns.join(', ')}) ` +
+      `VALUES (${row.columns.map((_, i) => `$${i + 1}`).join(', ')})`, [...row.values])
+  }
+  const store = await openPostgresStore({ url, schema })
+  t.after(() => store.close())
+  assert.equal(await currentVersion(admin, schema), 3)
+  assert.deepEqual(await store.keys.get(key.id), { ...key, roles: [], allowedIps: null })
+  assert.deepEqual(await store.clients.get(client.id), { ...client, roles: [], models: null, allowedIps: null, tokensRevokedBefore: null })
+  assert.equal((await store.clients.revokeTokens(client.id, 42))?.tokensRevokedBefore, 42)
+  await store.revokedTokens.insert({ jti: 'j1', expiresAt: 2, revokedAt: 1 })
+  assert.equal((await store.revokedTokens.listActive(0)).length, 1)
 })
 
 test('an unreachable database is refused within the connection timeout', async () => {

@@ -3,6 +3,7 @@ import type { Store } from '../store.ts'
 import { migrate } from './migrations.ts'
 import { createPostgresClientStore, createPostgresSigningKeyStore } from './postgres-oauth-stores.ts'
 import { createPostgresKeyStore } from './postgres-key-store.ts'
+import { createPostgresRevokedTokenStore } from './postgres-revoked-token-store.ts'
 import { defaultPoolSettings, postgresPoolConfig, type PostgresPoolSettings } from './postgres-pool-config.ts'
 import { defaultSchema, schemaIdentifier } from './schema-identifier.ts'
 import { withClient } from './with-client.ts'
@@ -42,6 +43,7 @@ export async function openPostgresStore (options: PostgresStoreOptions): Promise
     keys: createPostgresKeyStore(pool, schema),
     clients: createPostgresClientStore(pool, schema),
     signingKeys: createPostgresSigningKeyStore(pool, schema),
+    revokedTokens: createPostgresRevokedTokenStore(pool, schema),
     async ping () {
       if (closing !== null) throw new Error('the PostgreSQL store is closed')
       await pingOnce(pool, settings.connectionTimeoutMs)

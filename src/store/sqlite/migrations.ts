@@ -59,6 +59,25 @@ export const migrations: readonly Migration[] = Object.freeze([
         retire_after INTEGER
       );
     `
+  },
+  {
+    version: 3,
+    name: 'roles_ip_allowlists_and_revoked_tokens',
+    // Existing keys and clients get no roles and no IP restriction: their access is unchanged.
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT;
+      ALTER TABLE oauth_clients ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE oauth_clients ADD COLUMN models TEXT;
+      ALTER TABLE oauth_clients ADD COLUMN allowed_ips TEXT;
+      ALTER TABLE oauth_clients ADD COLUMN tokens_revoked_before INTEGER;
+      CREATE TABLE revoked_tokens (
+        jti TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER NOT NULL
+      );
+      CREATE INDEX revoked_tokens_expires_idx ON revoked_tokens (expires_at);
+    `
   }
 ])
 

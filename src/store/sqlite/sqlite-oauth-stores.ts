@@ -33,6 +33,11 @@ export function createSqliteClientStore (db: DatabaseSync): ClientStore {
         'rotated_at = ? WHERE id = ?').run(rotation.previousExpiresAt, rotation.secretHash, rotation.rotatedAt, id)
       return getSync(id)
     },
+    async revokeTokens (id, at) {
+      // Scalar MAX with COALESCE: a later revocation moves the cut-off forward, an earlier one never back.
+      db.prepare('UPDATE oauth_clients SET tokens_revoked_before = MAX(COALESCE(tokens_revoked_before, ?), ?) WHERE id = ?').run(at, at, id)
+      return getSync(id)
+    },
     async delete (id) {
       return Number(db.prepare('DELETE FROM oauth_clients WHERE id = ?').run(id).changes) > 0
     }

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { runStoreContract, sampleKey } from '../store-contract.ts'
+import { sampleClient } from '../store-contract-oauth.ts'
+import { v2Rows } from '../v2-rows-fixture.ts'
 import { openSqliteStore } from './sqlite-store.ts'
 import { currentVersion, migrate, migrations } from './migrations.ts'
 
@@ -80,4 +82,29 @@ test('a database newer than the code is refused, and a failing migration rolls b
   assert.equal(currentVersion(fresh), latest)
   assert.equal(fresh.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 't2'").get()?.n, 0)
   fresh.close()
+})
+
+test('a version 2 database upgrades to 3: existing keys and clients read back with no roles and no restrictions', async (t) => {
+  const dataDir = await tempDir()
+  t.after(() => rm(dataDir, { recursive: true, force: true }))
+  const old = new DatabaseSync(join(dataDir, 'portcullis.db'))
+  migrate(old, migrations.filter((m) => m.version <= 2))
+  assert.equal(currentVersion(old), 2)
+  const key = sampleKey({ tenant: 'acme', scopes: ['chat', 'admin'], models: ['gpt-4o-mini'] })
+  const client = sampleClient({ scopes: ['embeddings'] })
+  for (const row of v2Rows(key, client)) {
+    old.prepare(`INSERT INTO ${row.table} (${row.columns.join(', ')}) VALUES (${row.columns.map(() => '?').join(', ')})`).run(...row.values)
+  }
+  old.close()
+  const store = await openSqliteStore({ dataDir })
+  t.after(() => store.close())
+  const upgradedKey = await store.keys.get(key.id)
+  assert.deepEqual(upgradedKey, { ...key, roles: [], allowedIps: null })
+  assert.deepEqual(await store.clients.get(client.id), { ...client, roles: [], models: null, allowedIps: null, tokensRevokedBefore: null })
+  assert.equal((await store.clients.revokeTokens(client.id, 42))?.tokensRevokedBefore, 42)
+  await store.revokedTokens.insert({ jti: 'j1', expiresAt: 2, revokedAt: 1 })
+  assert.equal((await store.revokedTokens.listActive(0)).length, 1)
+  const db = new DatabaseSync(join(dataDir, 'portcullis.db'))
+  t.after(() => db.close())
+  assert.equal(currentVersion(db), 3)
 })

@@ -6,6 +6,7 @@ import { ensureDataDir } from '../../crypto/master-key.ts'
 import { migrate } from './migrations.ts'
 import { createSqliteKeyStore } from './sqlite-key-store.ts'
 import { createSqliteClientStore, createSqliteSigningKeyStore } from './sqlite-oauth-stores.ts'
+import { createSqliteRevokedTokenStore } from './sqlite-revoked-token-store.ts'
 
 export interface SqliteStoreOptions {
   /** Created 0700 if missing; the database files inside are kept 0600. */
@@ -37,6 +38,7 @@ export async function openSqliteStore (options: SqliteStoreOptions): Promise<Sto
     keys: createSqliteKeyStore(db),
     clients: createSqliteClientStore(db),
     signingKeys: createSqliteSigningKeyStore(db),
+    revokedTokens: createSqliteRevokedTokenStore(db),
     async ping () {
       db.prepare('SELECT 1').get()
     },
