@@ -3,7 +3,7 @@ import type { KeyRecord, KeyStore } from '../store/store.ts'
 import type { ApiKeyHasher } from './api-key-hasher.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { parseApiKey } from './api-key-format.ts'
-import { createKeyCache } from './key-cache.ts'
+import { createRecordCache } from '../lib/record-cache.ts'
 import { createLastUsedBatch } from './last-used-batch.ts'
 import { expandRoles, type RoleTable } from './roles.ts'
 import { compileIpList } from '../lib/ip-list.ts'
@@ -38,7 +38,7 @@ const maxCachedKeys = 10_000
 
 export function createKeyVerifier (options: KeyVerifierOptions): KeyVerifier {
   const { store, hasher, bootstrapHash, now } = options
-  const cache = createKeyCache({
+  const cache = createRecordCache<KeyRecord>({
     load: (id) => store.get(id),
     ttlMs: options.cacheTtlMs,
     negativeTtlMs: Math.min(options.cacheTtlMs, negativeCacheMs),

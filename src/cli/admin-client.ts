@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { CommandArgs } from './command.ts'
 import { UsageError } from './command.ts'
+import { errorCatalogue } from '../errors/error-catalogue.ts'
 
 /** Options every admin command accepts. */
 export const adminOptions = Object.freeze({
@@ -67,7 +68,7 @@ export function stringOption (args: CommandArgs, name: string): string | undefin
 }
 
 /** Calls the admin API; resolves to the JSON body of a 2xx answer. */
-export async function adminRequest (conn: AdminConnection, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+export async function adminRequest (conn: AdminConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
   let response: Response
   try {
     response = await fetch(conn.url + '/admin/v1' + path, {
@@ -92,7 +93,8 @@ export async function adminRequest (conn: AdminConnection, method: 'GET' | 'POST
 }
 
 /** Turns a failure into one line for the terminal; returns exit code 1. */
-export function reportFailure (err: unknown, printError: (line: string) => void): number {
+/** Prints an admin API failure with a hint; `scope` names the admin scope the command needs. */
+export function reportFailure (err: unknown, printError: (line: string) => void, scope = 'admin:keys'): number {
   if (err instanceof GatewayUnreachableError) {
     printError(`portcullis: ${err.message}`)
     return 1
@@ -100,7 +102,7 @@ export function reportFailure (err: unknown, printError: (line: string) => void)
   if (!(err instanceof AdminApiError)) throw err
   const hint = err.status === 401
     ? ' (check PORTCULLIS_ADMIN_KEY or --admin-key-file)'
-    : err.status === 403 ? ' (the admin key needs the admin or admin:keys scope)' : ''
+    : err.status === 403 && err.message === errorCatalogue.insufficient_scope.message ? ` (the admin key needs the admin or ${scope} scope)` : ''
   printError(`portcullis: ${err.status} ${err.code}: ${err.message}${hint}`)
   return 1
 }

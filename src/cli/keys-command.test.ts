@@ -104,7 +104,7 @@ test('API errors exit 1 with the status and code; usage errors exit 2', async (t
   assert.match(invalid.err, /400 invalid_request: unknown scope "root"/)
   const usage: Array<[Command, string[], NodeJS.ProcessEnv, RegExp]> = [
     [keysListCommand, [], { PORTCULLIS_URL: g.url }, /no admin key/],
-    [keysCreateCommand, ['--scopes', 'chat'], env, /--name and --scopes are required/],
+    [keysCreateCommand, ['--scopes', 'chat'], env, /--name and --scopes \(or --roles\) are required/],
     [keysCreateCommand, ['--name', 'x', '--scopes', 'chat', '--ttl', '24'], env, /--ttl: invalid duration/],
     [keysCreateCommand, ['--name', 'x', '--scopes', 'chat', '--metadata', '[1]'], env, /--metadata must be a JSON object/],
     [keysGetCommand, [], env, /exactly one key id/],

@@ -1,35 +1,36 @@
-import type { KeyRecord } from '../store/store.ts'
-
-export interface KeyCacheOptions {
-  readonly load: (id: string) => Promise<KeyRecord | null>
-  /** How long a found key is served from memory; 0 disables caching. */
+export interface RecordCacheOptions<T> {
+  readonly load: (id: string) => Promise<T | null>
+  /** How long a found record is served from memory; 0 disables caching. */
   readonly ttlMs: number
-  /** How long an unknown id is remembered (short: a key created on another instance must appear soon). */
+  /** How long an unknown id is remembered (short: a record created on another instance must appear soon). */
   readonly negativeTtlMs: number
   readonly maxEntries: number
   readonly now: () => number
 }
 
-/** Memoised key lookups with single-flight loading and immediate local invalidation. */
-export interface KeyCache {
-  get (id: string): Promise<KeyRecord | null>
+/**
+ * Memoised lookups by id (API keys, OAuth clients) with single-flight loading and immediate
+ * local invalidation. Bounded; the oldest entry goes first.
+ */
+export interface RecordCache<T> {
+  get (id: string): Promise<T | null>
   /** The cached answer without loading: a record, null (known unknown), or undefined (not cached). */
-  peek (id: string): KeyRecord | null | undefined
+  peek (id: string): T | null | undefined
   /** Drops the entry and any load in flight, so the next `get` reads the store. */
   invalidate (id: string): void
 }
 
-interface Entry {
-  readonly record: KeyRecord | null
+interface Entry<T> {
+  readonly record: T | null
   readonly until: number
 }
 
-export function createKeyCache (options: KeyCacheOptions): KeyCache {
+export function createRecordCache<T> (options: RecordCacheOptions<T>): RecordCache<T> {
   const { load, ttlMs, negativeTtlMs, maxEntries, now } = options
-  const entries = new Map<string, Entry>()
-  const inflight = new Map<string, Promise<KeyRecord | null>>()
+  const entries = new Map<string, Entry<T>>()
+  const inflight = new Map<string, Promise<T | null>>()
 
-  function remember (id: string, record: KeyRecord | null): void {
+  function remember (id: string, record: T | null): void {
     const ttl = record === null ? negativeTtlMs : ttlMs
     if (ttl <= 0) return
     entries.delete(id)
@@ -40,9 +41,9 @@ export function createKeyCache (options: KeyCacheOptions): KeyCache {
     entries.set(id, { record, until: now() + ttl })
   }
 
-  function loadOnce (id: string): Promise<KeyRecord | null> {
-    const pending: Promise<KeyRecord | null> = load(id).then((record) => {
-      // invalidate() removed this load: a revoke happened meanwhile, so its result must not be kept.
+  function loadOnce (id: string): Promise<T | null> {
+    const pending: Promise<T | null> = load(id).then((record) => {
+      // invalidate() removed this load: a change happened meanwhile, so its result must not be kept.
       if (inflight.get(id) === pending) remember(id, record)
       return record
     }).finally(() => {
@@ -52,7 +53,7 @@ export function createKeyCache (options: KeyCacheOptions): KeyCache {
     return pending
   }
 
-  function peek (id: string): KeyRecord | null | undefined {
+  function peek (id: string): T | null | undefined {
     const entry = entries.get(id)
     if (entry === undefined) return undefined
     if (entry.until > now()) return entry.record
