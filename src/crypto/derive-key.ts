@@ -6,7 +6,9 @@ import { hkdfSync } from 'node:crypto'
  * touching the others.
  */
 export const keyLabels = Object.freeze({
-  apiKeyPepper: 'portcullis/api-key-pepper/v1'
+  apiKeyPepper: 'portcullis/api-key-pepper/v1',
+  /** AES-256-GCM key that wraps the OAuth access-token signing keys at rest (src/oauth/signing-keys.ts). */
+  signingKeyWrap: 'portcullis/signing-key-wrap/v1'
 })
 
 /**

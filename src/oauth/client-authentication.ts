@@ -1,3 +1,4 @@
+import type { IpList } from '../lib/ip-list.ts'
 import { generateClientSecret, hashClientSecret, verifyClientSecretWithRotation } from './client-secret.ts'
 import type { ScryptParams } from './client-secret.ts'
 import { formValues, oauthError } from './oauth-response.ts'
@@ -12,6 +13,11 @@ export interface OAuthClient {
   readonly scopes: readonly string[]
   readonly tenant: string | null
   readonly disabled: boolean
+  /**
+   * Addresses the client may authenticate from; null or absent = any. A request from elsewhere
+   * fails exactly like a wrong secret, so the list is not revealed.
+   */
+  readonly allowedIps?: IpList | null
 }
 
 /** Looks a client up by id; null when there is none. Keeps storage out of the OAuth handlers. */
@@ -58,11 +64,31 @@ export function createClientAuthenticator (options: ClientAuthenticatorOptions):
     // answer nor its timing tells an attacker which client ids exist.
     const hashes = client ?? { secretHash: await dummyHash }
     const matched = await verifyClientSecretWithRotation(presented.secret, hashes, now())
-    if (client === null || client.disabled || client.id !== presented.id || matched === null) {
+    if (client === null || client.disabled || client.id !== presented.id || matched === null || !allowedFrom(client, request.ip)) {
       return { ok: false, response: oauthError('invalid_client', failed) }
     }
     return { ok: true, client, method: presented.method, secret: matched }
   }
+}
+
+// Checked after the secret, so that the answer and its timing are those of a wrong secret. A
+// request without an address (not through the HTTP edge) is refused for a client with a list.
+function allowedFrom (client: OAuthClient, ip: string | undefined): boolean {
+  if (client.allowedIps === undefined || client.allowedIps === null) return true
+  return ip !== undefined && client.allowedIps.has(ip)
+}
+
+/**
+ * The client id a request names, checking nothing: the key under which the brute-force throttle
+ * counts failures. The Basic header wins over the body; null when there is none, when the body
+ * repeats it, or when it is longer than any client id can be.
+ */
+export function presentedClientId (request: OAuthRequest): string | null {
+  const authorization = request.headers.authorization
+  const parts = typeof authorization === 'string' ? basicParts(authorization) : null
+  const basic = parts === null ? null : formDecode(parts[0])
+  const id = basic ?? formValues(request.form, ['client_id'])?.client_id ?? null
+  return id !== null && id.length <= maxIdLength ? id : null
 }
 
 /** Which credentials the request carries, or the error that refuses it before any lookup. */
@@ -103,15 +129,21 @@ function presentedCredentials (request: OAuthRequest): Presented | { readonly ok
  * application/x-www-form-urlencoded first, so either may contain `:`, `%` or `+` once encoded.
  */
 function parseBasic (header: string): { id: string, secret: string } | null {
+  const parts = basicParts(header)
+  if (parts === null) return null
+  const id = formDecode(parts[0])
+  const secret = formDecode(parts[1])
+  if (id === null || secret === null || id === '' || secret === '') return null
+  return { id, secret }
+}
+
+/** The still form-encoded id and secret of a Basic header; null when it is not one. */
+function basicParts (header: string): readonly [string, string] | null {
   const match = basicCredentials.exec(header)
   if (match === null) return null
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
-  if (colon < 1) return null
-  const id = formDecode(decoded.slice(0, colon))
-  const secret = formDecode(decoded.slice(colon + 1))
-  if (id === null || secret === null || id === '' || secret === '') return null
-  return { id, secret }
+  return colon < 1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)]
 }
 
 function formDecode (text: string): string | null {

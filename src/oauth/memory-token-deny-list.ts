@@ -1,6 +1,10 @@
 import type { TokenDenyList } from './token-deny-list.ts'
 
 export interface MemoryTokenDenyList extends TokenDenyList {
+  /** `revoke` without the promise: the map is updated before it returns. */
+  revokeSync (jti: string, expiresAt: number): void
+  /** `isRevoked` without the promise, for the request path. */
+  isRevokedSync (jti: string): boolean
   /** Entries held, expired ones not yet swept included. */
   size (): number
 }
@@ -24,19 +28,23 @@ export function createMemoryTokenDenyList (options: MemoryTokenDenyListOptions =
     for (const [jti, expiresAt] of entries) if (expiresAt <= t) entries.delete(jti)
     sweepAt = Math.max(1024, entries.size * 2)
   }
+  const revokeSync = (jti: string, expiresAt: number): void => {
+    if (expiresAt <= now()) return
+    entries.set(jti, Math.max(expiresAt, entries.get(jti) ?? 0))
+    if (entries.size >= sweepAt) sweep()
+  }
+  const isRevokedSync = (jti: string): boolean => {
+    const expiresAt = entries.get(jti)
+    if (expiresAt === undefined) return false
+    if (expiresAt > now()) return true
+    entries.delete(jti)
+    return false
+  }
   return {
-    async revoke (jti, expiresAt) {
-      if (expiresAt <= now()) return
-      entries.set(jti, Math.max(expiresAt, entries.get(jti) ?? 0))
-      if (entries.size >= sweepAt) sweep()
-    },
-    async isRevoked (jti) {
-      const expiresAt = entries.get(jti)
-      if (expiresAt === undefined) return false
-      if (expiresAt > now()) return true
-      entries.delete(jti)
-      return false
-    },
+    revokeSync,
+    isRevokedSync,
+    async revoke (jti, expiresAt) { revokeSync(jti, expiresAt) },
+    async isRevoked (jti) { return isRevokedSync(jti) },
     size: () => entries.size
   }
 }

@@ -9,6 +9,8 @@ export interface OAuthRequest {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>
   /** The `application/x-www-form-urlencoded` body, parsed; a repeated key gives an array. */
   readonly form: Readonly<Record<string, string | readonly string[] | undefined>>
+  /** The client address as the edge resolved it (trusted proxies applied); checked against `OAuthClient.allowedIps`. */
+  readonly ip?: string
 }
 
 export interface OAuthResponse {

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createDecipheriv, randomBytes } from 'node:crypto'
 import { calculateJwkThumbprint } from 'jose'
+import { deriveKey, keyLabels } from '../crypto/derive-key.ts'
 import { generateSigningKey, loadSigningKeyRing, unwrapPrivateKey, wrapPrivateKey } from './signing-keys.ts'
 import type { StoredSigningKey } from './signing-keys.ts'
 
@@ -43,6 +44,19 @@ test('wrap/unwrap round trip; tampering, another kid or another master key fail 
     assert.throws(attempt, (err: Error) => !err.message.includes(jwk.d as string) && err.message.includes('signing key'))
   }
   assert.throws(() => wrapPrivateKey(master, key.kid, { kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }), /not a private JWK/)
+})
+
+test('the wrap key is HKDF(master, "portcullis/signing-key-wrap/v1"): keys already stored keep opening', async () => {
+  assert.equal(keyLabels.signingKeyWrap, 'portcullis/signing-key-wrap/v1')
+  assert.equal(new Set(Object.values(keyLabels)).size, Object.keys(keyLabels).length)
+  const master = randomBytes(32)
+  const key = await generateSigningKey(master)
+  const [, nonce, ciphertext, tag] = key.wrappedPrivateKey.split('.') as [string, string, string, string]
+  const decipher = createDecipheriv('aes-256-gcm', deriveKey(master, 'portcullis/signing-key-wrap/v1'), Buffer.from(nonce, 'base64url'))
+  decipher.setAAD(Buffer.from(key.kid, 'utf8'))
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+  const opened = JSON.parse(Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8'))
+  assert.equal(opened.d, unwrapPrivateKey(master, key.kid, key.wrappedPrivateKey).d)
 })
 
 test('jwks() publishes public members only, current key first', async () => {

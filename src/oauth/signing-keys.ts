@@ -1,19 +1,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose'
 import type { CryptoKey, JSONWebKeySet, JWK } from 'jose'
-import { deriveKey } from '../crypto/derive-key.ts'
+import { deriveKey, keyLabels } from '../crypto/derive-key.ts'
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256'
 
 /** Every algorithm this server signs with; verifiers pin this list (RFC 8725 §3.1). */
 export const signingAlgorithms: readonly SigningAlgorithm[] = Object.freeze(['EdDSA', 'ES256'])
-
-/**
- * HKDF label of the key that wraps signing private keys. It lives here rather than in
- * `keyLabels` of `src/crypto/derive-key.ts` until that file is next edited; it must stay distinct
- * from every label there.
- */
-export const signingKeyWrapLabel = 'portcullis/signing-key-wrap/v1'
 
 /** A signing key as stored: the public JWK in clear, the private key only wrapped. */
 export interface StoredSigningKey {
@@ -74,7 +67,8 @@ export function unwrapPrivateKey (masterKey: Buffer, kid: string, wrapped: strin
 }
 
 function wrapKey (masterKey: Buffer): Buffer {
-  return deriveKey(masterKey, signingKeyWrapLabel)
+  // The label value is fixed forever: changing it would make every stored key fail to open.
+  return deriveKey(masterKey, keyLabels.signingKeyWrap)
 }
 
 /** A new key pair; only its wrapped private key leaves this function. */
@@ -181,8 +175,11 @@ function sortCurrentFirst (entries: RingEntry[]): RingEntry[] {
   return [...entries].sort((a, b) => (b.stored.rotatedAt ?? Infinity) - (a.stored.rotatedAt ?? Infinity))
 }
 
-/** The public members of an OKP or EC JWK (RFC 8037 §2, RFC 7518 §6.2.1), plus kid/alg/use. */
-function publicMembers (jwk: JWK): JWK {
+/**
+ * The public members of an OKP or EC JWK (RFC 8037 §2, RFC 7518 §6.2.1), plus kid/alg/use: an
+ * allowlist, so a private member (`d`) can never be copied along.
+ */
+export function publicMembers (jwk: JWK): JWK {
   const { kty, crv, x, y, kid, alg, use } = jwk
   const out: JWK = { kty, crv, x }
   if (y !== undefined) out.y = y
