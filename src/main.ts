@@ -3,11 +3,14 @@ import type { Config } from './config/config-schema.ts'
 import type { FirstStart } from './cli/startup-banner.ts'
 import type { Store } from './store/store.ts'
 import type { KeyService } from './auth/key-service.ts'
+import type { ClientService } from './oauth/client-service.ts'
+import type { ScryptParams } from './oauth/client-secret.ts'
 import { resolveSecret } from './config/secret-ref.ts'
 import { createLogger } from './observability/logger.ts'
 import { ensureDataDir, loadMasterKey } from './crypto/master-key.ts'
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts'
-import { createKeyService } from './auth/key-service.ts'
+import { buildIdentity } from './auth/build-identity.ts'
+import { checkIssuer } from './oauth/authorization-server-metadata.ts'
 import { buildUpstreams } from './upstream/build-upstreams.ts'
 import { createClientIpResolver } from './edge/client-ip.ts'
 import { createStages } from './pipeline/stage-order.ts'
@@ -21,6 +24,8 @@ export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv
   /** Log sink; default stdout. */
   readonly logDestination?: NodeJS.WritableStream
+  /** Cost of OAuth client secret hashes; tests lower it. */
+  readonly scryptParams?: ScryptParams
 }
 
 export interface RunningGateway {
@@ -30,6 +35,7 @@ export interface RunningGateway {
   /** e.g. `mock (built-in mock provider)` or `openai, vllm`. */
   readonly upstreamSummary: string
   readonly keys: KeyService
+  readonly clients: ClientService
   readonly store: Store
   /** Drains in-flight requests (bounded by `server.shutdown_timeout_ms`) and releases everything. */
   close (): Promise<void>
@@ -52,6 +58,8 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
   if (config.database_url !== undefined) throw new StartupError('database_url: only the embedded SQLite store is available in this release; PostgreSQL support is not implemented yet (unset PORTCULLIS_DATABASE_URL).')
   if (config.redis_url !== undefined) throw new StartupError('redis_url: shared Redis counters are not implemented yet in this release (unset PORTCULLIS_REDIS_URL).')
 
+  if (config.oauth.enabled) checkOAuthIssuer(config)
+
   await ensureDataDir(config.data_dir)
   let masterKey: Buffer
   let bootstrapAdminKey: string | null
@@ -62,7 +70,16 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     throw new StartupError((err as Error).message)
   }
   const store = await openSqliteStore({ dataDir: config.data_dir })
-  const keys = createKeyService({ store: store.keys, masterKey, bootstrapAdminKey, config: config.keys, log: logger })
+  const resolveClientIp = createClientIpResolver(config.server.trusted_proxies)
+  const identity = await buildIdentity({
+    config, store, masterKey, bootstrapAdminKey, log: logger, resolveClientIp,
+    resolveSecret: (ref) => resolveSecret(ref, { env }),
+    ...(options.scryptParams === undefined ? {} : { scryptParams: options.scryptParams })
+  }).catch(async (err: unknown) => {
+    await store.close()
+    throw new StartupError((err as Error).message)
+  })
+  const { keys } = identity
   const { providers, routes } = await buildUpstreams(config, (ref) => resolveSecret(ref, { env }), logger)
   const mockOnly = config.upstreams.length === 0
   const summary = mockOnly ? 'mock (the built-in mock provider: no provider configured)' : config.upstreams.map((u) => `${u.name} (${u.type})`).join(', ')
@@ -74,19 +91,21 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     demoKey = demo.secret
   }
 
-  const stages = createStages({ resolveClientIp: createClientIpResolver(config.server.trusted_proxies), keys, routes, providers })
+  const stages = createStages({ resolveClientIp, credentials: identity.credentials, routes, providers })
   const server = await buildServer({
     logger,
     maxBodyBytes: config.server.max_body_bytes,
     keepAliveTimeoutMs: config.server.keep_alive_timeout_ms,
     stages,
     readiness: { store: () => store.ping() },
-    registerAdmin: (app) => registerAdminRoutes(app, { keys })
+    registerAdmin: (app) => registerAdminRoutes(app, { credentials: identity.credentials, resolveClientIp, routes: identity.adminRoutes }),
+    ...(identity.registerOAuth === null ? {} : { registerOAuth: identity.registerOAuth })
   })
   await server.app.listen({ host: config.server.host, port: config.server.port })
   const address = server.app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  await identity.start(`http://${host}:${port}`)
   logger.info({ port, host: config.server.host, data_dir: join(config.data_dir), upstreams: summary }, 'portcullis started')
 
   let closing: Promise<void> | null = null
@@ -96,16 +115,34 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     firstStart: { adminKey, demoKey },
     upstreamSummary: summary,
     keys,
+    clients: identity.clients,
     store,
     close () {
       closing ??= (async () => {
         await shutdownGracefully(server, config.server.shutdown_timeout_ms, logger)
         await Promise.allSettled([...providers.values()].map((p) => p.close()))
-        await keys.close()
+        await identity.close()
         await store.close()
         logger.flush()
       })()
       return closing
     }
+  }
+}
+
+/**
+ * The issuer is the `iss` of every token and where clients fetch metadata, so it must be a URL
+ * they reach. Without `oauth.issuer` it is the listener's own URL, which is right only on loopback.
+ */
+function checkOAuthIssuer (config: Readonly<Config>): void {
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host)
+  if (config.oauth.issuer === undefined) {
+    if (!loopback) throw new StartupError('oauth.issuer: set the public https URL of the gateway (PORTCULLIS_OAUTH_ISSUER) when it listens beyond loopback, or set oauth.enabled: false')
+    return
+  }
+  try {
+    checkIssuer(config.oauth.issuer)
+  } catch (err) {
+    throw new StartupError(`oauth.issuer: ${(err as Error).message}`)
   }
 }

@@ -111,7 +111,7 @@ export const configSchema = z.strictObject({
   }).prefault({}).describe('Credentials: roles, token verification limits, brute-force protection'),
   oauth: z.strictObject({
     enabled: z.boolean().default(true).describe('Serve `/oauth/*` and `/.well-known/*` and accept this gateway\'s access tokens'),
-    issuer: z.string().min(1).optional().describe('Public origin of the gateway, the `iss` of its tokens (https; http only on loopback). Default `http://127.0.0.1:<port>` style from the listener, which suits loopback only'),
+    issuer: z.string().min(1).optional().describe('Public origin of the gateway, the `iss` of its tokens (https; http only on loopback; env `PORTCULLIS_OAUTH_ISSUER`). Default: the listener URL, allowed on loopback only'),
     audience: z.string().min(1).optional().describe('The `aud` of issued tokens; default the issuer'),
     token_lifetime_seconds: z.number().int().min(60).max(86_400).default(3_600).describe('Lifetime of issued access tokens'),
     signing_algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA').describe('Algorithm of new signing keys'),

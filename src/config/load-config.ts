@@ -39,6 +39,7 @@ export const envVariables: ReadonlyArray<{ name: string, path: readonly string[]
   { name: 'PORTCULLIS_ADMIN_KEY', path: ['admin_key'], kind: 'secret', doc: 'Bootstrap admin credential (at least 32 characters); also used by the CLI' },
   { name: 'PORTCULLIS_DATABASE_URL', path: ['database_url'], kind: 'secret', doc: 'Unset = SQLite in the data dir' },
   { name: 'PORTCULLIS_REDIS_URL', path: ['redis_url'], kind: 'secret', doc: 'Unset = in-process counters' },
+  { name: 'PORTCULLIS_OAUTH_ISSUER', path: ['oauth', 'issuer'], kind: 'string', doc: 'Public https origin of the gateway, the `iss` of its access tokens (default: the listener URL, loopback only)' },
   { name: 'PORTCULLIS_LOG_LEVEL', path: ['log', 'level'], kind: 'string', doc: 'fatal, error, warn, info (default), debug, trace, silent' }
 ]
 

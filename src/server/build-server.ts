@@ -25,6 +25,8 @@ export interface ServerOptions {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>
   /** Registers `/admin/v1/…` routes; runs inside a scope that parses JSON strictly. */
   readonly registerAdmin?: (app: FastifyInstance) => void | Promise<void>
+  /** Registers `/oauth/…` and `/.well-known/…`; they parse forms and answer in the OAuth error format. */
+  readonly registerOAuth?: (app: FastifyInstance) => Promise<void>
 }
 
 export interface GatewayServer {
@@ -101,6 +103,7 @@ export async function buildServer (options: ServerOptions): Promise<GatewayServe
       await registerAdmin(scope)
     })
   }
+  if (options.registerOAuth !== undefined) await options.registerOAuth(app)
   const guarded = new Map<string, string[]>([['/healthz', ['GET']], ['/readyz', ['GET']], ['/robots.txt', ['GET']]])
   for (const r of proxyRoutes) guarded.set(r.url, [r.method])
   registerMethodGuards(app, guarded)

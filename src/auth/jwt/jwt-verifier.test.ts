@@ -60,7 +60,7 @@ describe('JWT verifier with the local key set (own tokens)', () => {
       const claims = ownClaims()
       const verified = await verifier.verify(await signToken(key, claims))
       assert.deepEqual(verified, {
-        issuer: OWN, subject: 'client-1', clientId: 'client-1', tenant: null, scopes: ['chat', 'embeddings'], jti: claims.jti, expiresAt: new Date((claims.exp ?? 0) * 1000)
+        issuer: OWN, subject: 'client-1', clientId: 'client-1', tenant: null, scopes: ['chat', 'embeddings'], roles: [], jti: claims.jti, issuedAt: claims.iat ?? null, expiresAt: new Date((claims.exp ?? 0) * 1000)
       }, key.alg)
     }
   })
