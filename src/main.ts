@@ -37,6 +37,8 @@ export interface RunningGateway {
   readonly keys: KeyService
   readonly clients: ClientService
   readonly store: Store
+  /** Method, path and required scope of every admin route (for authorisation tests and docs). */
+  readonly adminRoutes: ReadonlyArray<{ readonly method: string, readonly url: string, readonly scope: string }>
   /** Drains in-flight requests (bounded by `server.shutdown_timeout_ms`) and releases everything. */
   close (): Promise<void>
 }
@@ -117,6 +119,7 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     keys,
     clients: identity.clients,
     store,
+    adminRoutes: identity.adminRoutes.map((r) => ({ method: r.method, url: `/admin/v1${r.url}`, scope: r.scope })),
     close () {
       closing ??= (async () => {
         await shutdownGracefully(server, config.server.shutdown_timeout_ms, logger)

@@ -141,7 +141,10 @@ async function ringKey (ring: SigningKeyRing, kid: unknown): Promise<CryptoKey> 
   return key
 }
 
-/** An own token stays valid only while its client exists, is enabled and has not had its tokens revoked. */
+/**
+ * An own token stays valid only while its client exists, is enabled and has not had its tokens
+ * revoked. Tenant, model allowlist and IP allowlist come from the client record, not the token.
+ */
 function clientPrincipal (token: VerifiedToken, client: ClientRecord | null, ips: WeakMap<ClientRecord, IpList | null>): Principal {
   if (client === null) throw invalidToken(new Error('client deleted'))
   if (client.disabledAt !== null) throw invalidToken(new Error('client disabled'))
@@ -149,7 +152,6 @@ function clientPrincipal (token: VerifiedToken, client: ClientRecord | null, ips
   if (client.tokensRevokedBefore !== null && (token.issuedAt ?? 0) * 1000 <= client.tokensRevokedBefore) {
     throw invalidToken(new Error('client tokens revoked'))
   }
-  if (token.tenant !== client.tenant) throw invalidToken(new Error('tenant differs from the client'))
   let allowedIps = ips.get(client)
   if (allowedIps === undefined) {
     allowedIps = client.allowedIps === null ? null : compileIpList(client.allowedIps, `client ${client.id} allowed_ips`)

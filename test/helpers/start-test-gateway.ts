@@ -5,6 +5,7 @@ import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { startGateway, type RunningGateway } from '../../src/main.ts'
+import { fastScrypt } from '../../src/oauth/oauth-test-fixture.ts'
 
 export interface TestGateway {
   readonly url: string
@@ -52,7 +53,8 @@ export async function startTestGateway (options: TestGatewayOptions = {}): Promi
       done()
     }
   })
-  const gateway = await startGateway({ config, env, logDestination: destination })
+  // Client secrets are hashed with cheap scrypt parameters here; production uses N=2^15.
+  const gateway = await startGateway({ config, env, logDestination: destination, scryptParams: fastScrypt })
   const url = gateway.url
 
   async function admin (method: string, path: string, body?: unknown): Promise<Response> {
