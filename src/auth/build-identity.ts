@@ -18,6 +18,7 @@ import { allScopes } from './scopes.ts'
 import { keyRoutes } from '../admin/keys-routes.ts'
 import { clientRoutes } from '../admin/clients-routes.ts'
 import { signingKeyRoutes } from '../admin/signing-keys-routes.ts'
+import { tokenRoutes } from '../admin/tokens-routes.ts'
 import { createOAuthEndpoints, type OAuthEndpoints } from '../oauth/oauth-endpoints.ts'
 import { registerOAuthRoutes } from '../server/oauth-routes.ts'
 
@@ -123,7 +124,19 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
     tokens: tokensOn ? { verify: (token) => tokens().verify(token), warmUp: async () => {}, close: async () => {} } : null,
     throttle
   })
-  const adminRoutes = [...keyRoutes(keys), ...clientRoutes(clients), ...(signingKeys === null ? [] : signingKeyRoutes(signingKeys))]
+  const adminRoutes = [
+    ...keyRoutes(keys),
+    ...clientRoutes(clients),
+    ...(signingKeys === null ? [] : signingKeyRoutes(signingKeys)),
+    ...(tokensOn
+      ? tokenRoutes({
+        verifyOwnToken: async (token) => signingKeys === null ? null : await oauth().verifyToken(token),
+        denyList,
+        // External IdPs may issue longer tokens than ours; a day bounds any deny entry.
+        maxTokenLifetimeSeconds: Math.max(config.oauth.token_lifetime_seconds, 86_400)
+      })
+      : [])
+  ]
   return {
     keys,
     clients,

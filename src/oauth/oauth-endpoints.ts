@@ -26,6 +26,8 @@ export interface OAuthEndpoints {
   readonly revocation: RevocationEndpoint
   readonly introspection: IntrospectionEndpoint
   readonly metadata: AuthorizationServerMetadata
+  /** Own access tokens whose client still exists, is enabled and has not had its tokens revoked. */
+  readonly verifyToken: AccessTokenVerifier
 }
 
 /** The authorization server of docs/oauth.md, wired to the client service and the deny-list. */
@@ -50,6 +52,7 @@ export function createOAuthEndpoints (options: OAuthEndpointsOptions): OAuthEndp
     token: createTokenEndpoint({ ring, issuer, audience, authenticateClient, lifetimeSeconds: options.lifetimeSeconds }),
     revocation: createRevocationEndpoint({ authenticateClient, verifyToken, denyList }),
     introspection: createIntrospectionEndpoint({ authenticateClient, verifyToken, denyList }),
-    metadata: authorizationServerMetadata({ issuer, scopesSupported: options.scopesSupported })
+    metadata: authorizationServerMetadata({ issuer, scopesSupported: options.scopesSupported }),
+    verifyToken
   })
 }

@@ -37,6 +37,11 @@ export async function runPipeline (ctx: RequestContext, stages: readonly Stage[]
     ctx.status = gatewayError.status
     ctx.error = gatewayError.code
     if (gatewayError.code === 'internal_error') ctx.log.error({ err, request_id: ctx.requestId }, 'request failed')
+    // Why a token failed stays out of the response (no oracle) but helps the operator; the
+    // reasons are fixed texts from the verifier, never token content.
+    else if (gatewayError.code === 'invalid_token' && ctx.log.isLevelEnabled('debug')) {
+      ctx.log.debug({ request_id: ctx.requestId, reason: reasonOf(gatewayError.cause) }, 'access token refused')
+    }
     if (sink.streamStarted) sink.endStreamWithError(gatewayError)
     else sink.sendError(gatewayError, mergeHeaders(ctx.responseHeaders, gatewayError.headers))
   } finally {
@@ -44,6 +49,11 @@ export async function runPipeline (ctx: RequestContext, stages: readonly Stage[]
     // Built only when someone reads it: this runs on every request.
     if (ctx.log.isLevelEnabled('debug')) logCompletion(ctx)
   }
+}
+
+function reasonOf (cause: unknown): string {
+  const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : 'unknown'
+  return text.slice(0, 200)
 }
 
 function logCompletion (ctx: RequestContext): void {
@@ -54,6 +64,7 @@ function logCompletion (ctx: RequestContext): void {
     status: ctx.status,
     error: ctx.error,
     key_id: ctx.principal?.keyId ?? null,
+    client_id: ctx.principal?.clientId ?? null,
     client_ip: ctx.clientIp,
     latency_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
     ttfb_ms: ctx.ttfbMs === null ? null : Math.round(ctx.ttfbMs * 1000) / 1000

@@ -26,11 +26,18 @@ export interface TestGatewayOptions {
   /** Extra environment (secret references resolve against it). */
   env?: Record<string, string>
   logLevel?: string
+  /**
+   * Start on this existing data dir (master key, SQLite store) instead of a fresh one, e.g. to
+   * restart a gateway that was closed with `keepDataDir`.
+   */
+  dataDir?: string
+  /** Leave the data dir on disk at `close()`, so another gateway can start on it. */
+  keepDataDir?: boolean
 }
 
-/** Starts a real gateway in this process on 127.0.0.1, port 0, with a fresh data dir. */
+/** Starts a real gateway in this process on 127.0.0.1, port 0, with a fresh (or the given) data dir. */
 export async function startTestGateway (options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'portcullis-test-'))
+  const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'portcullis-test-'))
   const adminKey = 'adm_' + randomBytes(24).toString('hex')
   const env: NodeJS.ProcessEnv = {
     PORTCULLIS_PORT: '0',
@@ -80,7 +87,7 @@ export async function startTestGateway (options: TestGatewayOptions = {}): Promi
     },
     async close () {
       await gateway.close()
-      await rm(dataDir, { recursive: true, force: true })
+      if (options.keepDataDir !== true) await rm(dataDir, { recursive: true, force: true })
     }
   }
 }
