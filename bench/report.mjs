@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
-const COLUMNS = ['direct', 'bare', 'portcullis', 'portkey']
+const COLUMNS = ['direct', 'bare', 'portcullis', 'portcullis-jwt', 'portkey']
 
 /** The goals Portcullis is held to; see docs/benchmark.md. */
 const GOALS = {
@@ -158,6 +158,11 @@ function comparisonLines (sum) {
   }
   if (ok(p) && ok(bare) && p.errors.ttfb === 0 && bare.errors.ttfb === 0) {
     lines.push(`- Added stream TTFB p50, Portcullis vs bare proxy: ${fmtMs(p.ttfbAddedP50.median, true)} vs ${fmtMs(bare.ttfbAddedP50.median, true)} ms.`)
+  }
+  const jwt = sum['portcullis-jwt']
+  if (ok(p) && ok(jwt) && ok(bare) && ok(k) && p.errors.nonStream === 0 && jwt.errors.nonStream === 0) {
+    const r = (a, b, kind) => a[kind].rps.median / b[kind].rps.median
+    lines.push(`- Callers with JWT access tokens instead of API keys: throughput ÷ bare proxy ${fmtPct(r(jwt, bare, 'nonStream'))} (API keys ${fmtPct(r(p, bare, 'nonStream'))}) non-streaming, ${fmtPct(r(jwt, bare, 'stream'))} (${fmtPct(r(p, bare, 'stream'))}) streaming; ÷ Portkey ${r(jwt, k, 'nonStream').toFixed(1)}× (${r(p, k, 'nonStream').toFixed(1)}×) non-streaming; added latency p50 ${fmtMs(jwt.addedP50.median, true)} ms (${fmtMs(p.addedP50.median, true)} ms).`)
   }
   for (const [name, s] of Object.entries(sum)) {
     if (ok(s) && s.steal > 0.1) {

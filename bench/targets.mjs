@@ -166,45 +166,13 @@ export const targets = {
   portcullis: {
     label: 'Portcullis',
     description: 'node bin/portcullis.js start, every stage on, API key auth',
-    async start (mockUrl) {
-      if (!portcullisCommandExists('start')) throw new Error('`portcullis start` is not available yet')
-      const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'))
-      tempDirs.add(dataDir)
-      const configFile = join(dataDir, 'bench-config.json')
-      writeFileSync(configFile, JSON.stringify({
-        upstreams: [{ name: 'bench', type: 'openai', base_url: `${mockUrl}/v1`, api_key: { env: 'BENCH_PROVIDER_KEY' } }],
-        models: [{ name: MODEL, upstream: 'bench' }],
-      }, null, 2), { mode: 0o600 })
-      const port = await freePort()
-      const adminKey = randomBytes(36).toString('base64url')
-      const proc = spawnNode('Portcullis', SUT_CPU, [portcullisBin, 'start', '--config', configFile], {
-        PORTCULLIS_DATA_DIR: join(dataDir, 'data'),
-        PORTCULLIS_HOST: '127.0.0.1',
-        PORTCULLIS_PORT: String(port),
-        PORTCULLIS_ADMIN_KEY: adminKey,
-        PORTCULLIS_LOG_LEVEL: 'warn',
-        BENCH_PROVIDER_KEY: 'sk-bench-' + randomBytes(12).toString('hex'),
-      })
-      const url = `http://127.0.0.1:${port}`
-      const stop = async () => { await proc.stop(); rmSync(dataDir, { recursive: true, force: true }); tempDirs.delete(dataDir) }
-      try {
-        await waitReady(proc, `${url}/healthz`, { timeoutMs: 60_000 })
-        const res = await fetch(`${url}/admin/v1/keys`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ name: 'bench', scopes: ['chat', 'completions', 'embeddings'] }),
-        })
-        const text = await res.text()
-        if (res.status < 200 || res.status > 299) throw new Error(`creating an API key: HTTP ${res.status} ${text.slice(0, 500)}`)
-        const secret = JSON.parse(text).secret
-        if (typeof secret !== 'string' || !secret) throw new Error(`creating an API key: no "secret" in ${text.slice(0, 500)}`)
-        return { url, path: chatPath, headers: { authorization: `Bearer ${secret}` }, pid: proc.pid, stop, output: proc.output, notable: proc.notable }
-      } catch (err) {
-        const out = proc.output()
-        await stop()
-        throw new Error(`Portcullis: ${err.message}${out && !err.message.includes(out) ? `\n${out}` : ''}`)
-      }
-    },
+    start: (mockUrl) => startPortcullis(mockUrl, 'api_key'),
+  },
+
+  'portcullis-jwt': {
+    label: 'Portcullis (JWT)',
+    description: 'the same Portcullis, callers authenticated with an OAuth access token (client credentials, EdDSA JWT) instead of an API key',
+    start: (mockUrl) => startPortcullis(mockUrl, 'jwt'),
   },
 
   portkey: {
@@ -237,4 +205,69 @@ export function portkeyVersion () {
   try {
     return JSON.parse(readFileSync(join(benchDir, 'node_modules', '@portkey-ai', 'gateway', 'package.json'), 'utf8')).version
   } catch { return null }
+}
+
+/** Portcullis with an API key, or with an access token obtained at /oauth/token (`auth: 'jwt'`). */
+async function startPortcullis (mockUrl, auth) {
+  if (!portcullisCommandExists('start')) throw new Error('`portcullis start` is not available yet')
+  const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'))
+  tempDirs.add(dataDir)
+  const configFile = join(dataDir, 'bench-config.json')
+  writeFileSync(configFile, JSON.stringify({
+    upstreams: [{ name: 'bench', type: 'openai', base_url: `${mockUrl}/v1`, api_key: { env: 'BENCH_PROVIDER_KEY' } }],
+    models: [{ name: MODEL, upstream: 'bench' }],
+  }, null, 2), { mode: 0o600 })
+  const port = await freePort()
+  const adminKey = randomBytes(36).toString('base64url')
+  const proc = spawnNode('Portcullis', SUT_CPU, [portcullisBin, 'start', '--config', configFile], {
+    PORTCULLIS_DATA_DIR: join(dataDir, 'data'),
+    PORTCULLIS_HOST: '127.0.0.1',
+    PORTCULLIS_PORT: String(port),
+    PORTCULLIS_ADMIN_KEY: adminKey,
+    PORTCULLIS_LOG_LEVEL: 'warn',
+    BENCH_PROVIDER_KEY: 'sk-bench-' + randomBytes(12).toString('hex'),
+  })
+  const url = `http://127.0.0.1:${port}`
+  const stop = async () => { await proc.stop(); rmSync(dataDir, { recursive: true, force: true }); tempDirs.delete(dataDir) }
+  try {
+    await waitReady(proc, `${url}/healthz`, { timeoutMs: 60_000 })
+    const secret = auth === 'jwt' ? await obtainAccessToken(url, adminKey) : await createApiKey(url, adminKey)
+    return { url, path: chatPath, headers: { authorization: `Bearer ${secret}` }, pid: proc.pid, stop, output: proc.output, notable: proc.notable }
+  } catch (err) {
+    const out = proc.output()
+    await stop()
+    throw new Error(`Portcullis: ${err.message}${out && !err.message.includes(out) ? `\n${out}` : ''}`)
+  }
+}
+
+async function adminPost (url, adminKey, path, body) {
+  const res = await fetch(`${url}/admin/v1${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  const text = await res.text()
+  if (res.status < 200 || res.status > 299) throw new Error(`POST ${path}: HTTP ${res.status} ${text.slice(0, 500)}`)
+  return JSON.parse(text)
+}
+
+async function createApiKey (url, adminKey) {
+  const { secret } = await adminPost(url, adminKey, '/keys', { name: 'bench', scopes: ['chat', 'completions', 'embeddings'] })
+  if (typeof secret !== 'string' || !secret) throw new Error('creating an API key: no "secret" in the answer')
+  return secret
+}
+
+async function obtainAccessToken (url, adminKey) {
+  const client = await adminPost(url, adminKey, '/clients', { name: 'bench', scopes: ['chat', 'completions', 'embeddings'] })
+  const res = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  })
+  const text = await res.text()
+  if (res.status !== 200) throw new Error(`POST /oauth/token: HTTP ${res.status} ${text.slice(0, 500)}`)
+  return JSON.parse(text).access_token
 }
