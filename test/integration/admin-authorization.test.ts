@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { adminScopes } from '../../src/auth/scopes.ts'
+import { adminScopes, oauthScopes } from '../../src/auth/scopes.ts'
 import { startTestGateway, type TestGateway } from '../helpers/start-test-gateway.ts'
 
 // Authorisation of every admin route, driven by the gateway's own route table so that a route
@@ -21,7 +21,6 @@ const roleAdminScopes: Record<string, readonly string[]> = {
   developer: ['admin:usage'],
   auditor: ['admin:audit', 'admin:usage', 'metrics:read']
 }
-const proxyOnly = ['chat', 'completions', 'embeddings', 'models:read']
 
 let gw: TestGateway
 let routes: readonly Route[]
@@ -31,7 +30,7 @@ before(async () => {
   // Dozens of deliberate invalid keys from 127.0.0.1 must not trip the brute-force lockout.
   gw = await startTestGateway({ logLevel: 'warn', config: { auth: { brute_force: { max_failures: 10_000 } } } })
   routes = gw.gateway.adminRoutes
-  for (const scope of [...adminScopes, 'oauth:introspect']) {
+  for (const scope of [...adminScopes, ...oauthScopes]) {
     byScope.set(scope, (await gw.createKey({ name: `only-${scope}`, scopes: [scope] })).secret)
   }
 })
