@@ -16,8 +16,18 @@ export interface TestGateway {
   readonly logs: string[]
   /** Creates an API key through the admin API and returns its secret and id. */
   createKey (body?: Record<string, unknown>): Promise<{ id: string, secret: string }>
+  /** Registers an OAuth client through the admin API and returns its id and secret (shown once). */
+  createClient (body?: Record<string, unknown>): Promise<{ id: string, secret: string }>
   admin (method: string, path: string, body?: unknown): Promise<Response>
+  /** POSTs a form to an OAuth endpoint (`/oauth/token`, …) with client_secret_basic authentication. */
+  oauthPost (path: string, client: { id: string, secret: string }, form: Record<string, string>, headers?: Record<string, string>): Promise<Response>
   close (): Promise<void>
+}
+
+/** RFC 6749 §2.3.1 `client_secret_basic`: id and secret form-urlencoded, joined by `:`, base64. */
+export function basicAuth (id: string, secret: string): string {
+  const encode = (text: string): string => new URLSearchParams({ v: text }).toString().slice(2)
+  return 'Basic ' + Buffer.from(`${encode(id)}:${encode(secret)}`).toString('base64')
 }
 
 export interface TestGatewayOptions {
@@ -79,11 +89,24 @@ export async function startTestGateway (options: TestGatewayOptions = {}): Promi
     gateway,
     logs,
     admin,
+    async oauthPost (path, client, form, headers = {}) {
+      return await fetch(url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.id, client.secret), ...headers },
+        body: new URLSearchParams(form)
+      })
+    },
     async createKey (body = {}) {
       const res = await admin('POST', '/admin/v1/keys', { name: 'test', scopes: ['chat', 'completions', 'embeddings', 'models:read'], ...body })
       const json = await res.json() as { id: string, secret: string }
       if (res.status !== 201 && res.status !== 200) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(json)}`)
       return { id: json.id, secret: json.secret }
+    },
+    async createClient (body = {}) {
+      const res = await admin('POST', '/admin/v1/clients', { name: 'test-client', scopes: ['chat', 'completions', 'embeddings', 'models:read'], ...body })
+      const json = await res.json() as { client_id: string, client_secret: string }
+      if (res.status !== 201) throw new Error(`client registration failed: ${res.status} ${JSON.stringify(json)}`)
+      return { id: json.client_id, secret: json.client_secret }
     },
     async close () {
       await gateway.close()
