@@ -6,6 +6,7 @@ import { GatewayError, isGatewayError } from '../errors/gateway-error.ts'
 import { oauthPaths } from '../oauth/authorization-server-metadata.ts'
 import type { AuthorizationServerMetadata } from '../oauth/authorization-server-metadata.ts'
 import { presentedClientId } from '../oauth/client-authentication.ts'
+import { isClientId } from '../oauth/client-rules.ts'
 import type { IntrospectionEndpoint } from '../oauth/introspection.ts'
 import { oauthError, oauthJson } from '../oauth/oauth-response.ts'
 import type { OAuthRequest, OAuthResponse } from '../oauth/oauth-response.ts'
@@ -98,6 +99,11 @@ async function answer (request: FastifyRequest, endpoint: (request: OAuthRequest
   const response = await endpoint(oauthRequest)
   // Every 401 of these endpoints is invalid_client (oauthError gives no other).
   if (response.status === 401) deps.throttle.fail(ip, clientId, 'invalid_client')
+  // One line per OAuth request for the operator: who asked, from where, and the outcome; never
+  // the form, a secret or a token. The audit log (issue 5) will record the same as evidence.
+  // A presented id that is not client-id-shaped may be a pasted secret: it is not logged.
+  const loggedId = clientId === null ? null : isClientId(clientId) ? clientId : 'malformed'
+  request.log.debug({ path: request.routeOptions.url, status: response.status, client_id: loggedId, client_ip: ip }, 'oauth request')
   return response
 }
 
