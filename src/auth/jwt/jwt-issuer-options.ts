@@ -41,7 +41,7 @@ export interface JwtIssuerOptions {
   /** Accepted `typ` values. Default and, for `own`, only value: `at+jwt` (RFC 9068 §2.1). */
   readonly typ?: readonly string[]
   readonly keys: JwtKeySource
-  /** Leeway for `exp`, `nbf` and `iat`. Default 60, at most 300. */
+  /** Leeway for `exp`, `nbf` and `iat`. Default 60, at most 60. */
   readonly clockSkewSeconds?: number
   /** Default 8192. */
   readonly maxTokenBytes?: number
@@ -67,7 +67,7 @@ export interface CheckedIssuer {
 
 export const JWT_DEFAULTS = Object.freeze({
   clockSkewSeconds: 60,
-  maxClockSkewSeconds: 300,
+  maxClockSkewSeconds: 60,
   maxTokenBytes: 8192,
   typ: Object.freeze(['at+jwt'])
 })
