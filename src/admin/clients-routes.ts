@@ -7,7 +7,7 @@ import { GatewayError } from '../errors/gateway-error.ts'
 import { hasScope, isAdminScope } from '../auth/scopes.ts'
 import { isClientId } from '../oauth/client-rules.ts'
 import { clientJson, type DeletedClientJson } from './client-json.ts'
-import { parseInput } from './parse-input.ts'
+import { emptyBody, listQuery, parseInput, rotateBody } from './parse-input.ts'
 import { assertVisible, createTenant, isVisibleTo, listTenant } from './tenant-scope.ts'
 
 const createBody = z.strictObject({
@@ -20,15 +20,6 @@ const createBody = z.strictObject({
   metadata: z.record(z.string(), z.unknown()).nullable().optional()
 })
 
-const listQuery = z.strictObject({
-  limit: z.string().regex(/^\d{1,3}$/, 'must be an integer from 1 to 100').transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100')).optional(),
-  after: z.string().max(64).optional(),
-  tenant: z.string().max(128).optional()
-})
-
-const rotateBody = z.strictObject({ grace_period_seconds: z.number().int().min(0).optional() })
-const emptyBody = z.strictObject({})
 
 function notFound (): GatewayError {
   return new GatewayError('not_found', { message: 'No OAuth client with this id.', param: 'id' })

@@ -9,7 +9,7 @@ import { expandRoles, type RoleTable } from '../auth/roles.ts'
 import { assertVisible, createTenant, isVisibleTo, listTenant } from './tenant-scope.ts'
 import { isPublicKeyId } from '../auth/api-key-format.ts'
 import { keyJson } from './key-json.ts'
-import { parseInput } from './parse-input.ts'
+import { emptyBody, listQuery, parseInput, rotateBody } from './parse-input.ts'
 
 // Unix seconds beyond this (year 5138) are almost certainly milliseconds sent by mistake.
 const maxUnixSeconds = 99_999_999_999
@@ -26,15 +26,6 @@ const createBody = z.strictObject({
   metadata: z.record(z.string(), z.unknown()).nullable().optional()
 })
 
-const listQuery = z.strictObject({
-  limit: z.string().regex(/^\d{1,3}$/, 'must be an integer from 1 to 100').transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100')).optional(),
-  after: z.string().max(64).optional(),
-  tenant: z.string().max(128).optional()
-})
-
-const rotateBody = z.strictObject({ grace_period_seconds: z.number().int().min(0).optional() })
-const emptyBody = z.strictObject({})
 
 function expiryOf (body: z.output<typeof createBody>, now: number): number | null {
   if (body.expires_in !== undefined && body.expires_at !== undefined && body.expires_at !== null) {

@@ -1,4 +1,4 @@
-import type { z } from 'zod'
+import { z } from 'zod'
 import { GatewayError } from '../errors/gateway-error.ts'
 
 /**
@@ -18,3 +18,17 @@ export function parseInput<T extends z.ZodType> (schema: T, input: unknown, pref
     : `${param === '' ? 'The request' : param}: ${issue.message}`
   throw new GatewayError('invalid_request', { param: param === '' ? null : param, message })
 }
+
+/** `?limit=&after=&tenant=` of every list route (cursor paging, newest first). */
+export const listQuery = z.strictObject({
+  limit: z.string().regex(/^\d{1,3}$/, 'must be an integer from 1 to 100').transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100')).optional(),
+  after: z.string().max(64).optional(),
+  tenant: z.string().max(128).optional()
+})
+
+/** The body of a secret rotation (keys, clients). */
+export const rotateBody = z.strictObject({ grace_period_seconds: z.number().int().min(0).optional() })
+
+/** Actions without parameters still refuse unknown fields. */
+export const emptyBody = z.strictObject({})

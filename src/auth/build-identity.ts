@@ -9,7 +9,7 @@ import { createKeyService, maxGracePeriodSeconds, type KeyService } from './key-
 import { createClientService, type ClientService } from '../oauth/client-service.ts'
 import { openSigningKeyManager, type SigningKeyManager } from '../oauth/signing-key-manager.ts'
 import { openPersistentTokenDenyList } from '../oauth/persistent-token-deny-list.ts'
-import { createFailedAuthThrottle } from './failed-auth-throttle.ts'
+import { createFailedAuthThrottle, type MemoryFailedAuthThrottle } from './failed-auth-throttle.ts'
 import { createTokenAuthenticator, type TokenAuthenticator } from './token-authenticator.ts'
 import { createCredentialAuthenticator, type CredentialAuthenticator } from './credential-authenticator.ts'
 import { externalIssuersFromConfig } from './trusted-issuers.ts'
@@ -41,6 +41,8 @@ export interface Identity {
   /** Null when `oauth.enabled` is false. */
   readonly signingKeys: SigningKeyManager | null
   readonly credentials: CredentialAuthenticator
+  /** Failed-authentication counts and the recent events (lockouts, failures) for audit and anomaly detection. */
+  readonly authFailures: MemoryFailedAuthThrottle
   readonly adminRoutes: readonly AdminRoute[]
   /** Registers `/oauth/*` and `/.well-known/*`; absent when OAuth is off. */
   readonly registerOAuth: ((app: FastifyInstance) => Promise<void>) | null
@@ -142,6 +144,7 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
     clients,
     signingKeys,
     credentials,
+    authFailures: throttle,
     adminRoutes,
     registerOAuth: signingKeys === null
       ? null

@@ -36,11 +36,12 @@ const maxIpEntries = 100
 // C0/C1 control characters would corrupt tables, logs and terminal output.
 const controlChars = /[\u0000-\u001f\u007f-\u009f]/
 
-function invalid (param: string, message: string): GatewayError {
+export function invalid (param: string, message: string): GatewayError {
   return new GatewayError('invalid_request', { param, message })
 }
 
-function text (value: string, param: string, max: number): string {
+/** A 1..max character string without control characters, or `invalid_request` naming `param`. */
+export function text (value: string, param: string, max: number): string {
   if (value.length < 1 || value.length > max) throw invalid(param, `${param} must be 1 to ${max} characters`)
   if (controlChars.test(value)) throw invalid(param, `${param} must not contain control characters`)
   return value
@@ -113,7 +114,7 @@ function validateExpiry (expiresAt: number | null, now: number, maxTtlSeconds: n
   return expiresAt
 }
 
-function validateMetadata (metadata: Readonly<Record<string, unknown>> | null): Readonly<Record<string, unknown>> | null {
+export function validateMetadata (metadata: Readonly<Record<string, unknown>> | null): Readonly<Record<string, unknown>> | null {
   if (metadata === null) return null
   if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('metadata', 'metadata must be a JSON object')
   if (Buffer.byteLength(JSON.stringify(metadata)) > maxMetadataBytes) {

@@ -2,7 +2,8 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { clientsAdminHarness, type ClientsAdminHarness } from '../admin/clients-test-fixture.ts'
 import { verifyClientSecretWithRotation } from '../oauth/client-secret.ts'
-import { parseCommandArgs, UsageError, type Command } from './command.ts'
+import type { Command } from './command.ts'
+import { runCommand } from './run-command-fixture.ts'
 import {
   clientsCommands, clientsCreateCommand, clientsDeleteCommand, clientsDisableCommand, clientsEnableCommand, clientsGetCommand,
   clientsListCommand, clientsRevokeTokensCommand, clientsRotateCommand
@@ -18,20 +19,7 @@ async function gateway (t: TestContext): Promise<Gateway> {
   return { ...h, env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: h.clientsAdmin } }
 }
 
-/** Runs a command as the dispatcher would (parse, run, usage errors → 2), capturing output. */
-async function run (command: Command, argv: string[], env: NodeJS.ProcessEnv) {
-  const out: string[] = []
-  const err: string[] = []
-  let code: number
-  try {
-    code = await command.run(parseCommandArgs(command, argv), { out: (l) => { out.push(l) }, err: (l) => { err.push(l) }, env })
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e
-    err.push(e.message)
-    code = 2
-  }
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCommand
 
 test('clients create prints the secret once; --json gives the full object', async (t) => {
   const g = await gateway(t)

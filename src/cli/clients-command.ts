@@ -2,45 +2,18 @@ import type { CliIo, Command, CommandArgs } from './command.ts'
 import type { ClientJson, DeletedClientJson } from '../admin/client-json.ts'
 import { UsageError } from './command.ts'
 import { parseDuration } from '../lib/duration.ts'
-import {
-  adminOptions, adminOptionsHelp, adminRequest, reportFailure, resolveAdminConnection, stringOption, type AdminConnection
-} from './admin-client.ts'
+import { adminRequest, stringOption } from './admin-client.ts'
+import { adminCommand, fetchAllPages, listOption, metadataOption, type AdminAction } from './admin-command.ts'
 import { formatDetails, formatTable, formatTime } from './format-table.ts'
 
-interface ClientList {
-  data: ClientJson[]
-  has_more: boolean
-  next_cursor: string | null
-}
-
-type Action = (conn: AdminConnection, args: CommandArgs, io: CliIo) => Promise<void>
-
-/** Builds a clients command: shared options, connection set-up, and one error path (exit 1). */
-function clientsCommand (name: string, summary: string, usage: string, options: Command['options'], action: Action): Command {
-  return {
-    name: `clients ${name}`,
-    summary,
-    help: `Usage: portcullis clients ${usage}\n\n${summary}\n\nOptions:\n${adminOptionsHelp}`,
-    options: { ...adminOptions, ...options },
-    async run (args, io) {
-      const conn = await resolveAdminConnection(args, io.env)
-      try {
-        await action(conn, args, io)
-        return 0
-      } catch (err) {
-        return reportFailure(err, io.err, 'admin:clients')
-      }
-    }
-  }
+/** Builds a clients command (see admin-command.ts). */
+function clientsCommand (name: string, summary: string, usage: string, options: Command['options'], action: AdminAction): Command {
+  return adminCommand('clients', 'admin:clients', name, summary, usage, options, action)
 }
 
 function clientIdArg (args: CommandArgs): string {
   if (args.positionals.length !== 1) throw new UsageError('expected exactly one client id (e.g. cli_3kTq9fY2pLmN8xWz)')
   return encodeURIComponent(args.positionals[0] as string)
-}
-
-function list (value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s !== '')
 }
 
 /** `--grace-period 3600` (seconds) or `--grace-period 1h`. */
@@ -53,18 +26,6 @@ function gracePeriod (args: CommandArgs): number {
   } catch (err) {
     throw new UsageError(`--grace-period: ${(err as Error).message}, or whole seconds`)
   }
-}
-
-function parseMetadata (text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw new UsageError('--metadata must be a JSON object, e.g. \'{"team":"ml"}\'')
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--metadata must be a JSON object')
-  return value as Record<string, unknown>
 }
 
 const anyOf = (values: readonly string[] | null, all: string): string => values === null ? all : values.join(',')
@@ -100,13 +61,13 @@ export const clientsCreateCommand = clientsCommand('create', 'Register an OAuth 
   },
   async (conn, args, io) => {
     const name = stringOption(args, 'name')
-    const scopes = list(stringOption(args, 'scopes'))
-    const roles = list(stringOption(args, 'roles'))
+    const scopes = listOption(args, 'scopes')
+    const roles = listOption(args, 'roles')
     if (name === undefined || (scopes === undefined && roles === undefined)) throw new UsageError('--name and --scopes (or --roles) are required')
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
     const body = {
-      name, scopes, roles, tenant: stringOption(args, 'tenant'), models: list(stringOption(args, 'models')),
-      allowed_ips: list(stringOption(args, 'allowed-ips')), metadata: parseMetadata(stringOption(args, 'metadata'))
+      name, scopes, roles, tenant: stringOption(args, 'tenant'), models: listOption(args, 'models'),
+      allowed_ips: listOption(args, 'allowed-ips'), metadata: metadataOption(args)
     }
     const client = await adminRequest(conn, 'POST', '/clients', body) as ClientJson
     printClient(io, args, client, `Created ${client.client_id} (${client.name})`)
@@ -115,15 +76,7 @@ export const clientsCreateCommand = clientsCommand('create', 'Register an OAuth 
 export const clientsListCommand = clientsCommand('list', 'List OAuth clients, newest first.', 'list [--tenant T] [--json]',
   { tenant: { type: 'string' } },
   async (conn, args, io) => {
-    const clients: ClientJson[] = []
-    const tenant = stringOption(args, 'tenant')
-    let after: string | null = null
-    do {
-      const query = new URLSearchParams({ limit: '100', ...(after === null ? {} : { after }), ...(tenant === undefined ? {} : { tenant }) })
-      const page = await adminRequest(conn, 'GET', `/clients?${query}`) as ClientList
-      clients.push(...page.data)
-      after = page.has_more ? page.next_cursor : null
-    } while (after !== null)
+    const clients = await fetchAllPages<ClientJson>(conn, '/clients', stringOption(args, 'tenant'))
     if (args.values.json === true) {
       io.out(JSON.stringify(clients, null, 2))
       return

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { createAdminTestApp } from '../admin/admin-test-app.ts'
 import { startKeyService, type KeyServiceFixture } from '../auth/key-service-fixture.ts'
-import { parseCommandArgs, UsageError, type Command } from './command.ts'
+import type { Command } from './command.ts'
+import { runCommand } from './run-command-fixture.ts'
 import { keysCommands, keysCreateCommand, keysGetCommand, keysListCommand, keysRevokeCommand, keysRotateCommand } from './keys-command.ts'
 
 interface Gateway extends KeyServiceFixture {
@@ -22,20 +23,7 @@ async function gateway (t: TestContext): Promise<Gateway> {
   return { ...f, url: address, adminKey }
 }
 
-/** Runs a command as the dispatcher would (parse, run, usage errors → 2), capturing output. */
-async function run (command: Command, argv: string[], env: NodeJS.ProcessEnv) {
-  const out: string[] = []
-  const err: string[] = []
-  let code: number
-  try {
-    code = await command.run(parseCommandArgs(command, argv), { out: (l) => { out.push(l) }, err: (l) => { err.push(l) }, env })
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e
-    err.push(e.message)
-    code = 2
-  }
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCommand
 
 test('keys create prints the secret once; --json gives the full object', async (t) => {
   const g = await gateway(t)

@@ -1,55 +1,19 @@
 import type { CliIo, Command, CommandArgs } from './command.ts'
 import type { KeyJson } from '../admin/key-json.ts'
 import { UsageError } from './command.ts'
-import { parseDuration } from '../lib/duration.ts'
-import { adminOptions, adminOptionsHelp, adminRequest, reportFailure, resolveAdminConnection, stringOption, type AdminConnection } from './admin-client.ts'
+import { adminRequest, stringOption } from './admin-client.ts'
+import { adminCommand, durationOption, fetchAllPages, listOption, metadataOption, type AdminAction } from './admin-command.ts'
 import { formatDetails, formatTable, formatTime } from './format-table.ts'
 import { allScopes } from '../auth/scopes.ts'
 
-interface KeyList {
-  data: KeyJson[]
-  has_more: boolean
-  next_cursor: string | null
-}
-
-type Action = (conn: AdminConnection, args: CommandArgs, io: CliIo) => Promise<void>
-
-/** Builds a keys command: shared options, connection set-up, and one error path (exit 1). */
-function keysCommand (name: string, summary: string, usage: string, options: Command['options'], action: Action): Command {
-  return {
-    name: `keys ${name}`,
-    summary,
-    help: `Usage: portcullis keys ${usage}\n\n${summary}\n\nOptions:\n${adminOptionsHelp}`,
-    options: { ...adminOptions, ...options },
-    async run (args, io) {
-      const conn = await resolveAdminConnection(args, io.env)
-      try {
-        await action(conn, args, io)
-        return 0
-      } catch (err) {
-        return reportFailure(err, io.err)
-      }
-    }
-  }
+/** Builds a keys command (see admin-command.ts). */
+function keysCommand (name: string, summary: string, usage: string, options: Command['options'], action: AdminAction): Command {
+  return adminCommand('keys', 'admin:keys', name, summary, usage, options, action)
 }
 
 function keyIdArg (args: CommandArgs): string {
   if (args.positionals.length !== 1) throw new UsageError('expected exactly one key id (e.g. key_3kTq9fY2pLmN8xWz)')
   return encodeURIComponent(args.positionals[0] as string)
-}
-
-function list (value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-}
-
-function durationOption (args: CommandArgs, name: string): number | undefined {
-  const value = stringOption(args, name)
-  if (value === undefined) return undefined
-  try {
-    return parseDuration(value)
-  } catch (err) {
-    throw new UsageError(`--${name}: ${(err as Error).message}`)
-  }
 }
 
 function details (key: KeyJson): string[] {
@@ -74,18 +38,6 @@ function printKey (io: CliIo, args: CommandArgs, key: KeyJson, heading: string):
   for (const line of details(key)) io.out(line)
 }
 
-function parseMetadata (text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw new UsageError('--metadata must be a JSON object, e.g. \'{"team":"ml"}\'')
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--metadata must be a JSON object')
-  return value as Record<string, unknown>
-}
-
 export const keysCreateCommand = keysCommand('create', 'Create an API key; its secret is printed once.',
   'create --name NAME (--scopes chat,embeddings | --roles developer) [--models \'gpt-4o-mini,qwen2.5-*\'] [--allowed-ips 10.0.0.0/8,2001:db8::/32]\n' +
   '       [--ttl 24h] [--tenant T] [--metadata JSON] [--json]\n\n' +
@@ -96,15 +48,15 @@ export const keysCreateCommand = keysCommand('create', 'Create an API key; its s
   },
   async (conn, args, io) => {
     const name = stringOption(args, 'name')
-    const scopes = list(stringOption(args, 'scopes'))
-    const roles = list(stringOption(args, 'roles'))
+    const scopes = listOption(args, 'scopes')
+    const roles = listOption(args, 'roles')
     if (name === undefined || (scopes === undefined && roles === undefined)) throw new UsageError('--name and --scopes (or --roles) are required')
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
     const ttl = durationOption(args, 'ttl')
     if (ttl === 0) throw new UsageError('--ttl must be longer than 0s')
     const body = {
-      name, scopes, roles, models: list(stringOption(args, 'models')), allowed_ips: list(stringOption(args, 'allowed-ips')), tenant: stringOption(args, 'tenant'),
-      expires_in: ttl, metadata: parseMetadata(stringOption(args, 'metadata'))
+      name, scopes, roles, models: listOption(args, 'models'), allowed_ips: listOption(args, 'allowed-ips'), tenant: stringOption(args, 'tenant'),
+      expires_in: ttl, metadata: metadataOption(args)
     }
     const key = await adminRequest(conn, 'POST', '/keys', body) as KeyJson
     printKey(io, args, key, `Created ${key.id} (${key.name})`)
@@ -113,15 +65,7 @@ export const keysCreateCommand = keysCommand('create', 'Create an API key; its s
 export const keysListCommand = keysCommand('list', 'List API keys, newest first.', 'list [--tenant T] [--json]',
   { tenant: { type: 'string' } },
   async (conn, args, io) => {
-    const keys: KeyJson[] = []
-    const tenant = stringOption(args, 'tenant')
-    let after: string | null = null
-    do {
-      const query = new URLSearchParams({ limit: '100', ...(after === null ? {} : { after }), ...(tenant === undefined ? {} : { tenant }) })
-      const page = await adminRequest(conn, 'GET', `/keys?${query}`) as KeyList
-      keys.push(...page.data)
-      after = page.has_more ? page.next_cursor : null
-    } while (after !== null)
+    const keys = await fetchAllPages<KeyJson>(conn, '/keys', stringOption(args, 'tenant'))
     if (args.values.json === true) {
       io.out(JSON.stringify(keys, null, 2))
       return

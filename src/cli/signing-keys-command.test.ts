@@ -9,7 +9,7 @@ import type { SigningKeyManager } from '../oauth/signing-key-manager.ts'
 import { unwrapPrivateKey } from '../oauth/signing-keys.ts'
 import { tempSqliteStore } from '../oauth/sqlite-store-fixture.ts'
 import type { Store } from '../store/store.ts'
-import { parseCommandArgs, UsageError, type Command } from './command.ts'
+import { runCommand } from './run-command-fixture.ts'
 import { signingKeysCommands, signingKeysListCommand, signingKeysRotateCommand } from './signing-keys-command.ts'
 
 interface Gateway {
@@ -32,20 +32,7 @@ async function gateway (t: TestContext): Promise<Gateway> {
   return { env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: adminKey }, manager, store, masterKey, keysOnly }
 }
 
-/** Runs a command as the dispatcher would (parse, run, usage errors → 2), capturing output. */
-async function run (command: Command, argv: string[], env: NodeJS.ProcessEnv) {
-  const out: string[] = []
-  const err: string[] = []
-  let code: number
-  try {
-    code = await command.run(parseCommandArgs(command, argv), { out: (l) => { out.push(l) }, err: (l) => { err.push(l) }, env })
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e
-    err.push(e.message)
-    code = 2
-  }
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCommand
 
 test('signing-keys list and rotate go through the admin API; the old key is shown retiring', async (t) => {
   const g = await gateway(t)

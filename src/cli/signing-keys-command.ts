@@ -1,36 +1,18 @@
 import type { CliIo, Command, CommandArgs } from './command.ts'
 import type { SigningKeyJson, SigningKeyListJson } from '../admin/signing-keys-routes.ts'
 import { UsageError } from './command.ts'
-import { AdminApiError, adminOptions, adminOptionsHelp, adminRequest, reportFailure, resolveAdminConnection, stringOption, type AdminConnection } from './admin-client.ts'
+import { adminRequest, stringOption } from './admin-client.ts'
+import { adminCommand, type AdminAction } from './admin-command.ts'
 import { formatTable, formatTime } from './format-table.ts'
-
-type Action = (conn: AdminConnection, args: CommandArgs, io: CliIo) => Promise<void>
 
 const algorithms = ['EdDSA', 'ES256']
 
-/** Builds a signing-keys command: shared options, connection set-up, and one error path (exit 1). */
-function signingKeysCommand (name: string, summary: string, usage: string, options: Command['options'], action: Action): Command {
-  return {
-    name: `signing-keys ${name}`,
-    summary,
-    help: `Usage: portcullis signing-keys ${usage}\n\n${summary}\n\nOptions:\n${adminOptionsHelp}`,
-    options: { ...adminOptions, ...options },
-    async run (args, io) {
-      if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
-      const conn = await resolveAdminConnection(args, io.env)
-      try {
-        await action(conn, args, io)
-        return 0
-      } catch (err) {
-        // reportFailure's hint names admin:keys; these endpoints need admin:config.
-        if (err instanceof AdminApiError && err.status === 403) {
-          io.err(`portcullis: 403 ${err.code}: ${err.message} (the admin key needs the admin or admin:config scope)`)
-          return 1
-        }
-        return reportFailure(err, io.err)
-      }
-    }
-  }
+/** Builds a signing-keys command (see admin-command.ts); none takes a positional argument. */
+function signingKeysCommand (name: string, summary: string, usage: string, options: Command['options'], action: AdminAction): Command {
+  return adminCommand('signing-keys', 'admin:config', name, summary, usage, options, async (conn, args, io) => {
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
+    await action(conn, args, io)
+  })
 }
 
 function print (io: CliIo, args: CommandArgs, keys: readonly SigningKeyJson[]): void {

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { GatewayError } from '../errors/gateway-error.ts'
 import type { Scope } from '../auth/scopes.ts'
 import type { RoleTable } from '../auth/roles.ts'
-import { validateAllowedIps, validateModels, validateRoles, validateScopes } from '../auth/key-rules.ts'
+import { invalid, text, validateAllowedIps, validateMetadata, validateModels, validateRoles, validateScopes } from '../auth/key-rules.ts'
 
 /**
  * OAuth client ids look like `cli_<16 base62>` (~95 bits): unguessable enough that an id alone
@@ -50,20 +49,6 @@ export interface ValidNewClient {
   readonly metadata: Readonly<Record<string, unknown>> | null
 }
 
-const maxMetadataBytes = 4096
-// C0/C1 control characters would corrupt tables, logs and terminal output.
-const controlChars = /[\u0000-\u001f\u007f-\u009f]/
-
-function invalid (param: string, message: string): GatewayError {
-  return new GatewayError('invalid_request', { param, message })
-}
-
-function text (value: string, param: string, max: number): string {
-  if (value.length < 1 || value.length > max) throw invalid(param, `${param} must be 1 to ${max} characters`)
-  if (controlChars.test(value)) throw invalid(param, `${param} must not contain control characters`)
-  return value
-}
-
 /** Checks the rules a new client must meet; throws `invalid_request` naming the field. */
 export function validateNewClient (input: NewClientInput, roles: RoleTable): ValidNewClient {
   // The same rules and messages as API keys (key-rules.ts): one vocabulary across the admin API.
@@ -80,13 +65,4 @@ export function validateNewClient (input: NewClientInput, roles: RoleTable): Val
     allowedIps: validateAllowedIps(input.allowedIps ?? null),
     metadata: validateMetadata(input.metadata ?? null)
   }
-}
-
-function validateMetadata (metadata: Readonly<Record<string, unknown>> | null): Readonly<Record<string, unknown>> | null {
-  if (metadata === null) return null
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('metadata', 'metadata must be a JSON object')
-  if (Buffer.byteLength(JSON.stringify(metadata)) > maxMetadataBytes) {
-    throw invalid('metadata', `metadata must be at most ${maxMetadataBytes} bytes of JSON`)
-  }
-  return metadata
 }
