@@ -27,8 +27,10 @@ export interface CredentialAuthenticator {
 
 // RFC 6750 §2.1: `Bearer` followed by the token; the scheme is case-insensitive (RFC 9110 §11.1).
 const bearer = /^Bearer +(\S+) *$/i
-// A compact JWS: three base64url parts, the header a JSON object (`{"` encodes as `eyJ`).
-const compactJws = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/
+// A JOSE compact serialization: base64url parts joined by dots, the first a JSON object header
+// (`{"` encodes as `eyJ`). JWS and JWE alike go to the token verifier, which refuses all but a
+// signed JWS with `invalid_token`; no API key or bootstrap credential looks like this.
+const joseCompact = /^eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2,4}$/
 
 /**
  * The credential a request carries: `Authorization: Bearer <key or token>` first, else
@@ -69,7 +71,7 @@ export function createCredentialAuthenticator (options: CredentialAuthenticatorO
       const credential = extractCredential(headers)
       if (credential === null) throw new GatewayError('missing_credentials')
       let verified: Principal | Promise<Principal>
-      if (compactJws.test(credential)) {
+      if (joseCompact.test(credential)) {
         verified = tokens === null ? Promise.reject(invalidToken(new Error('no token issuer is configured'))) : tokens.verify(credential)
       } else {
         verified = keys.verify(credential)
