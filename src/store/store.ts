@@ -10,6 +10,9 @@ export interface Store {
   readonly clients: ClientStore
   readonly signingKeys: SigningKeyStore
   readonly revokedTokens: RevokedTokenStore
+  readonly policies: PolicyStore
+  readonly prices: PriceStore
+  readonly usage: UsageStore
   /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
   ping (): Promise<void>
   /** Closes the connection(s). Calling it twice is harmless. */
@@ -192,4 +195,103 @@ export interface RevokedTokenStore {
   listActive (now: number): Promise<RevokedToken[]>
   /** Deletes entries that expired at or before `now`; resolves how many went. */
   purgeExpired (now: number): Promise<number>
+}
+
+/** Who a policy applies to. `global` has no id; `model` ids may end in `*` (prefix). */
+export type PolicyTargetKind = 'global' | 'tenant' | 'key' | 'client' | 'model'
+
+export type BudgetPeriod = 'daily' | 'monthly' | 'total'
+
+/** Limits for one target. Null fields set nothing (another policy or the config may). */
+export interface PolicyRecord {
+  /** `pol_<16 base62>`. */
+  readonly id: string
+  readonly targetKind: PolicyTargetKind
+  /** Null only for `global`. */
+  readonly targetId: string | null
+  /** The tenant that owns the policy (for tenant isolation in the admin API); null = operator. */
+  readonly tenant: string | null
+  readonly requestsPerMinute: number | null
+  readonly tokensPerMinute: number | null
+  readonly concurrentRequests: number | null
+  /** Micro-USD (1e-6 USD) per period. */
+  readonly budgetMicroUsd: number | null
+  readonly budgetPeriod: BudgetPeriod | null
+  /** Largest `max_tokens` a request may ask for; also what is reserved when a request sends none. */
+  readonly maxTokens: number | null
+  readonly createdAt: number
+  readonly createdBy: string | null
+  readonly updatedAt: number
+}
+
+export interface PolicyStore {
+  /** Inserts, or replaces the policy with the same id. */
+  put (record: PolicyRecord): Promise<void>
+  get (id: string): Promise<PolicyRecord | null>
+  /** Every policy (they are few; the limits stage caches them all). */
+  listAll (): Promise<PolicyRecord[]>
+  delete (id: string): Promise<boolean>
+}
+
+/** Price of a model in micro-USD per million tokens (so integer arithmetic stays exact). */
+export interface PriceRecord {
+  /** Model name or prefix pattern ending in `*`. */
+  readonly model: string
+  readonly inputMicroUsdPerMillion: number
+  readonly outputMicroUsdPerMillion: number
+  readonly updatedAt: number
+  readonly updatedBy: string | null
+}
+
+export interface PriceStore {
+  put (record: PriceRecord): Promise<void>
+  listAll (): Promise<PriceRecord[]>
+  delete (model: string): Promise<boolean>
+}
+
+/** Usage of one (hour, key or client, tenant, model) cell; the recorder adds these in batches. */
+export interface UsageDelta {
+  /** Epoch ms of the start of the UTC hour. */
+  readonly hour: number
+  readonly keyId: string | null
+  readonly clientId: string | null
+  readonly tenant: string | null
+  readonly model: string
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly costMicroUsd: number
+}
+
+export interface UsageQuery {
+  /** Inclusive, epoch ms (rounded down to the hour by the adapter). */
+  readonly from: number
+  /** Exclusive, epoch ms. */
+  readonly to: number
+  readonly keyId?: string
+  readonly clientId?: string
+  readonly tenant?: string
+  readonly model?: string
+  /** Sum over hours into one row per the chosen dimensions; `hour` keeps hourly rows. */
+  readonly groupBy: ReadonlyArray<'hour' | 'key' | 'client' | 'tenant' | 'model'>
+  readonly limit: number
+}
+
+/** One row of a usage query; dimensions not grouped by are null. */
+export interface UsageRow {
+  readonly hour: number | null
+  readonly keyId: string | null
+  readonly clientId: string | null
+  readonly tenant: string | null
+  readonly model: string | null
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly costMicroUsd: number
+}
+
+export interface UsageStore {
+  /** Adds every delta to its cell in one transaction (insert or increment). */
+  add (batch: readonly UsageDelta[]): Promise<void>
+  query (query: UsageQuery): Promise<UsageRow[]>
 }
