@@ -8,8 +8,10 @@ import type { ScryptParams } from './oauth/client-secret.ts'
 import { resolveSecret } from './config/secret-ref.ts'
 import { createLogger } from './observability/logger.ts'
 import { ensureDataDir, loadMasterKey } from './crypto/master-key.ts'
-import { openSqliteStore } from './store/sqlite/sqlite-store.ts'
-import { buildIdentity } from './auth/build-identity.ts'
+import { openBackends, type Backends } from './cluster/open-backends.ts'
+import { applyRemoteChanges } from './cluster/broadcast-changes.ts'
+import { buildLimits, type Limits } from './limits/build-limits.ts'
+import { buildIdentity, type Identity } from './auth/build-identity.ts'
 import { checkIssuer } from './oauth/authorization-server-metadata.ts'
 import { buildUpstreams } from './upstream/build-upstreams.ts'
 import { createClientIpResolver } from './edge/client-ip.ts'
@@ -37,6 +39,7 @@ export interface RunningGateway {
   readonly keys: KeyService
   readonly clients: ClientService
   readonly store: Store
+  readonly limits: Limits
   /** Method, path and required scope of every admin route (for authorisation tests and docs). */
   readonly adminRoutes: ReadonlyArray<{ readonly method: string, readonly url: string, readonly scope: string }>
   /** Drains in-flight requests (bounded by `server.shutdown_timeout_ms`) and releases everything. */
@@ -57,30 +60,38 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
   const { config } = options
   const env = options.env ?? process.env
   const logger = createLogger({ level: config.log.level, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) })
-  if (config.database_url !== undefined) throw new StartupError('database_url: only the embedded SQLite store is available in this release; PostgreSQL support is not implemented yet (unset PORTCULLIS_DATABASE_URL).')
-  if (config.redis_url !== undefined) throw new StartupError('redis_url: shared Redis counters are not implemented yet in this release (unset PORTCULLIS_REDIS_URL).')
-
   if (config.oauth.enabled) checkOAuthIssuer(config)
 
   await ensureDataDir(config.data_dir)
   let masterKey: Buffer
   let bootstrapAdminKey: string | null
+  let backends: Backends
   try {
     masterKey = await loadMasterKey({ dataDir: config.data_dir, value: await optionalSecret(config.master_key, env) })
     bootstrapAdminKey = await optionalSecret(config.admin_key, env)
+    backends = await openBackends(config, {
+      databaseUrl: await optionalSecret(config.database_url, env),
+      redisUrl: await optionalSecret(config.redis_url, env)
+    }, logger)
   } catch (err) {
     throw new StartupError((err as Error).message)
   }
-  const store = await openSqliteStore({ dataDir: config.data_dir })
+  const { store, bus } = backends
   const resolveClientIp = createClientIpResolver(config.server.trusted_proxies)
-  const identity = await buildIdentity({
-    config, store, masterKey, bootstrapAdminKey, log: logger, resolveClientIp,
-    resolveSecret: (ref) => resolveSecret(ref, { env }),
-    ...(options.scryptParams === undefined ? {} : { scryptParams: options.scryptParams })
-  }).catch(async (err: unknown) => {
-    await store.close()
+  let identity: Identity
+  let limits: Limits
+  try {
+    identity = await buildIdentity({
+      config, store, masterKey, bootstrapAdminKey, log: logger, resolveClientIp, bus,
+      resolveSecret: (ref) => resolveSecret(ref, { env }),
+      ...(options.scryptParams === undefined ? {} : { scryptParams: options.scryptParams })
+    })
+    limits = await buildLimits({ config, store, redis: backends.redis, bus, log: logger })
+  } catch (err) {
+    await backends.close()
     throw new StartupError((err as Error).message)
-  })
+  }
+  applyRemoteChanges(identity.local, bus, logger, () => limits.reload())
   const { keys } = identity
   const { providers, routes } = await buildUpstreams(config, (ref) => resolveSecret(ref, { env }), logger)
   const mockOnly = config.upstreams.length === 0
@@ -93,14 +104,14 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     demoKey = demo.secret
   }
 
-  const stages = createStages({ resolveClientIp, credentials: identity.credentials, routes, providers })
+  const stages = createStages({ resolveClientIp, credentials: identity.credentials, limits: limits.engine, routes, providers })
   const server = await buildServer({
     logger,
     maxBodyBytes: config.server.max_body_bytes,
     keepAliveTimeoutMs: config.server.keep_alive_timeout_ms,
     stages,
-    readiness: { store: () => store.ping() },
-    registerAdmin: (app) => registerAdminRoutes(app, { credentials: identity.credentials, resolveClientIp, routes: identity.adminRoutes }),
+    readiness: backends.readiness,
+    registerAdmin: (app) => registerAdminRoutes(app, { credentials: identity.credentials, resolveClientIp, routes: [...identity.adminRoutes, ...limits.adminRoutes] }),
     ...(identity.registerOAuth === null ? {} : { registerOAuth: identity.registerOAuth })
   })
   await server.app.listen({ host: config.server.host, port: config.server.port })
@@ -119,13 +130,15 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     keys,
     clients: identity.clients,
     store,
-    adminRoutes: identity.adminRoutes.map((r) => ({ method: r.method, url: `/admin/v1${r.url}`, scope: r.scope })),
+    limits,
+    adminRoutes: [...identity.adminRoutes, ...limits.adminRoutes].map((r) => ({ method: r.method, url: `/admin/v1${r.url}`, scope: r.scope })),
     close () {
       closing ??= (async () => {
         await shutdownGracefully(server, config.server.shutdown_timeout_ms, logger)
         await Promise.allSettled([...providers.values()].map((p) => p.close()))
+        await limits.close()
         await identity.close()
-        await store.close()
+        await backends.close()
         logger.flush()
       })()
       return closing

@@ -5,6 +5,8 @@ import type { SigningKeyManager, SigningKeySummary } from '../oauth/signing-key-
 import { publicMembers, signingAlgorithms } from '../oauth/signing-keys.ts'
 import type { SigningAlgorithm } from '../oauth/signing-keys.ts'
 import { parseInput } from './parse-input.ts'
+import { GatewayError } from '../errors/gateway-error.ts'
+import type { Principal } from '../pipeline/context.ts'
 
 /** A published signing key as the admin API shows it (snake_case, Unix seconds). Never a private member. */
 export interface SigningKeyJson {
@@ -53,6 +55,11 @@ async function listJson (manager: SigningKeyManager): Promise<SigningKeyListJson
   return { object: 'list', data: (await manager.list()).map(signingKeyJson) }
 }
 
+/** Signing keys serve every tenant: a tenant-bound credential may not see or rotate them, whatever its scopes. */
+function operatorOnly (principal: Principal): void {
+  if (principal.tenant !== null) throw new GatewayError('forbidden', { message: 'Signing keys are managed by an operator (a credential without a tenant).' })
+}
+
 /**
  * `/admin/v1/signing-keys`: list the published keys, and rotate. A rotation takes effect on this
  * instance at once; other instances pick it up when they reload (docs/oauth.md). The answer to a
@@ -62,13 +69,15 @@ export function signingKeyRoutes (manager: SigningKeyManager): AdminRoute[] {
   return [
     {
       method: 'GET', url: '/signing-keys', scope: 'admin:config',
-      async handler () {
+      async handler ({ principal }) {
+        operatorOnly(principal)
         return { body: await listJson(manager) }
       }
     },
     {
       method: 'POST', url: '/signing-keys/rotate', scope: 'admin:config',
-      async handler ({ body }) {
+      async handler ({ body, principal }) {
+        operatorOnly(principal)
         const input = parseInput(rotateBody, body)
         await manager.rotate(input.algorithm)
         return { body: await listJson(manager) }

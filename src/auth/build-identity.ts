@@ -21,6 +21,8 @@ import { signingKeyRoutes } from '../admin/signing-keys-routes.ts'
 import { tokenRoutes } from '../admin/tokens-routes.ts'
 import { createOAuthEndpoints, type OAuthEndpoints } from '../oauth/oauth-endpoints.ts'
 import { registerOAuthRoutes } from '../server/oauth-routes.ts'
+import { broadcastChanges, type Broadcast } from '../cluster/broadcast-changes.ts'
+import type { ChangeBus } from '../cluster/change-bus.ts'
 
 export interface IdentityOptions {
   readonly config: Readonly<Config>
@@ -32,6 +34,8 @@ export interface IdentityOptions {
   readonly resolveClientIp: ClientIpResolver
   /** Cost of client secret hashes; tests lower it. Default scrypt N=2^15. */
   readonly scryptParams?: ScryptParams
+  /** Where changes are published for other instances (a local no-op bus with one instance). */
+  readonly bus: ChangeBus
 }
 
 /** Everything that establishes who a caller is, built once at start-up. */
@@ -40,6 +44,8 @@ export interface Identity {
   readonly clients: ClientService
   /** Null when `oauth.enabled` is false. */
   readonly signingKeys: SigningKeyManager | null
+  /** This instance's caches, for applying other instances' changes (see cluster/broadcast-changes.ts). */
+  readonly local: Broadcast
   readonly credentials: CredentialAuthenticator
   /** Failed-authentication counts and the recent events (lockouts, failures) for audit and anomaly detection. */
   readonly authFailures: MemoryFailedAuthThrottle
@@ -85,6 +91,9 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
     onPurgeError: (err) => { log.warn({ err }, 'purging expired revoked tokens failed; retrying later') }
   })
   const external = await externalIssuersFromConfig(config.trusted_issuers, options.resolveSecret)
+  const local: Broadcast = { keys, clients, denyList, signingKeys }
+  // What the admin API and the OAuth endpoints change goes through these: applied here, then published.
+  const shared = broadcastChanges(local, options.bus)
 
   let issuer: string | null = config.oauth.issuer ?? null
   const issuerNow = (): string => {
@@ -98,8 +107,8 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
       issuer: issuerNow(),
       audience: config.oauth.audience ?? issuerNow(),
       lifetimeSeconds: config.oauth.token_lifetime_seconds,
-      clients,
-      denyList,
+      clients: shared.clients,
+      denyList: shared.denyList,
       scopesSupported: allScopes,
       ...(options.scryptParams === undefined ? {} : { scryptParams: options.scryptParams })
     })
@@ -127,13 +136,13 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
     throttle
   })
   const adminRoutes = [
-    ...keyRoutes(keys),
-    ...clientRoutes(clients),
-    ...(signingKeys === null ? [] : signingKeyRoutes(signingKeys)),
+    ...keyRoutes(shared.keys),
+    ...clientRoutes(shared.clients),
+    ...(shared.signingKeys === null ? [] : signingKeyRoutes(shared.signingKeys)),
     ...(tokensOn
       ? tokenRoutes({
         verifyOwnToken: async (token) => signingKeys === null ? null : await oauth().verifyToken(token),
-        denyList,
+        denyList: shared.denyList,
         // External IdPs may issue longer tokens than ours; a day bounds any deny entry.
         maxTokenLifetimeSeconds: Math.max(config.oauth.token_lifetime_seconds, 86_400)
       })
@@ -143,6 +152,7 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
     keys,
     clients,
     signingKeys,
+    local,
     credentials,
     authFailures: throttle,
     adminRoutes,

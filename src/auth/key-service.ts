@@ -44,6 +44,8 @@ export interface KeyService {
   /** Without a bootstrap key and with no live admin key in the store, creates one and returns its secret. */
   ensureBootstrapAdmin (): Promise<string | null>
   status (key: KeyRecord): KeyStatus
+  /** Forgets a cached key: another instance changed it. `null` forgets every key. */
+  invalidate (id: string | null): void
   /** The role table keys are checked and expanded against. */
   readonly roles: RoleTable
   /** The service's clock (epoch ms), so callers computing expiries agree with its checks. */
@@ -95,6 +97,7 @@ export function createKeyService (options: KeyServiceOptions): KeyService {
       return (await createKey(d, { name: 'bootstrap-admin', scopes: ['admin'], expiresAt, createdBy: 'system' })).secret
     },
     status: (key) => statusAt(key, now()),
+    invalidate: (id) => { if (id === null) verifier.clear(); else verifier.invalidate(id) },
     roles,
     now,
     flush: () => verifier.flush(),

@@ -29,6 +29,8 @@ export interface KeyVerifier {
   verify (presented: string): Principal | Promise<Principal>
   /** Called after every change to a key on this instance: the next request reads the store. */
   invalidate (id: string): void
+  /** Drops every cached key (after a missed change broadcast). */
+  clear (): void
   flush (): Promise<void>
   close (): Promise<void>
 }
@@ -81,6 +83,7 @@ export function createKeyVerifier (options: KeyVerifierOptions): KeyVerifier {
       }
     },
     invalidate: (id) => { cache.invalidate(id) },
+    clear: () => { cache.clear() },
     flush: () => lastUsed.flush(),
     close: () => lastUsed.close()
   }

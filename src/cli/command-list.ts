@@ -3,6 +3,9 @@ import { startCommand } from './start-command.ts'
 import { keysCommands } from './keys-command.ts'
 import { clientsCommands } from './clients-command.ts'
 import { signingKeysCommands } from './signing-keys-command.ts'
+import { policiesCommands } from './policies-command.ts'
+import { pricesCommands } from './prices-command.ts'
+import { usageCommands } from './usage-command.ts'
 import { mockUpstreamCommand } from './mock-upstream-command.ts'
 
 /** Every CLI command, in the order `portcullis --help` lists them. */
@@ -11,5 +14,8 @@ export const commands: readonly Command[] = [
   ...keysCommands,
   ...clientsCommands,
   ...signingKeysCommands,
+  ...policiesCommands,
+  ...pricesCommands,
+  ...usageCommands,
   mockUpstreamCommand
 ]

@@ -81,6 +81,23 @@ export const trustedIssuerSchema = z.strictObject({
   jwks_max_bytes: z.number().int().min(1_024).max(1_048_576).default(65_536).describe('Largest JWKS or discovery document accepted')
 })
 
+const limitValues = {
+  requests_per_minute: z.number().int().positive().nullable().default(null).describe('Requests per minute (GCRA: a smooth sliding window, no doubling at window edges)'),
+  tokens_per_minute: z.number().int().positive().nullable().default(null).describe('Tokens per minute (reserved before forwarding, settled to real usage)'),
+  concurrent_requests: z.number().int().positive().nullable().default(null).describe('Requests in flight at once')
+}
+
+export const modelLimitSchema = z.strictObject({
+  model: z.string().min(1).max(256).describe('Model name, or a prefix ending in `*`'),
+  ...limitValues
+})
+
+export const priceSchema = z.strictObject({
+  model: z.string().min(1).max(256).describe('Model name, or a prefix ending in `*`'),
+  input_per_million_usd: z.number().min(0).max(10_000).describe('USD per million input tokens'),
+  output_per_million_usd: z.number().min(0).max(10_000).describe('USD per million output tokens')
+})
+
 export const configSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().default('127.0.0.1').describe('Bind address (env `PORTCULLIS_HOST`)'),
@@ -94,7 +111,9 @@ export const configSchema = z.strictObject({
   master_key: secretRefSchema.optional().describe('Base64 of 32 bytes; every other key is derived from it. Default: env `PORTCULLIS_MASTER_KEY`, else `DATA_DIR/master.key` generated on first start'),
   admin_key: secretRefSchema.optional().describe('Bootstrap admin credential with full admin scopes (env `PORTCULLIS_ADMIN_KEY`)'),
   database_url: secretRefSchema.optional().describe('Unset = SQLite in the data dir (env `PORTCULLIS_DATABASE_URL`)'),
-  redis_url: secretRefSchema.optional().describe('Unset = in-process counters (env `PORTCULLIS_REDIS_URL`)'),
+  database_schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase SQL identifier').default('portcullis').describe('PostgreSQL schema holding the tables, created when missing (env `PORTCULLIS_DATABASE_SCHEMA`)'),
+  redis_url: secretRefSchema.optional().describe('Unset = in-process counters (env `PORTCULLIS_REDIS_URL`); `redis://` or `rediss://` (TLS, verified)'),
+  redis_key_prefix: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'letters, digits, _ : . -').default('portcullis:').describe('Prefix of every Redis key and channel, so several deployments can share a Redis (env `PORTCULLIS_REDIS_PREFIX`)'),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('env `PORTCULLIS_LOG_LEVEL`')
   }).prefault({}).describe('Structured JSON logs (pino); secrets are redacted'),
@@ -117,6 +136,17 @@ export const configSchema = z.strictObject({
     signing_algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA').describe('Algorithm of new signing keys'),
     client_secret_grace_max_seconds: z.number().int().min(0).max(2_592_000).default(604_800).describe('Longest grace period a client secret rotation may grant the old secret')
   }).prefault({}).describe('The OAuth 2.0 client-credentials issuer'),
+  limits: z.strictObject({
+    global: z.strictObject(limitValues).prefault({}).describe('Limits over all traffic of this gateway (all instances, with Redis)'),
+    models: z.array(modelLimitSchema).default([]).describe('Limits per model (or model prefix), over all callers'),
+    per_credential: z.strictObject(limitValues).prefault({}).describe('Default limits for every key and OAuth client separately, unless a policy targets it'),
+    tokens_counted: z.enum(['total', 'input', 'output']).default('total').describe('Which tokens count against `tokens_per_minute`'),
+    default_max_tokens: z.number().int().positive().max(1_000_000).default(4_096).describe('Output tokens reserved when a request sends no `max_tokens` and no policy caps it'),
+    concurrency_lease_seconds: z.number().int().min(10).max(86_400).default(900).describe('A concurrency slot held longer than this (a crashed instance) is freed'),
+    usage_flush_ms: z.number().int().min(100).max(60_000).default(5_000).describe('How often aggregated usage is written to the store, off the request path'),
+    on_redis_failure: z.enum(['fail_closed', 'local_limits']).default('fail_closed').describe('Redis unreachable: refuse with 503 (default), or apply per-instance limits and log loudly')
+  }).prefault({}).describe('Rate limits, concurrency and reservation defaults (policies in the admin API add more)'),
+  prices: z.array(priceSchema).default([]).describe('Price overrides per model (USD per million tokens), over the built-in table'),
   trusted_issuers: z.array(trustedIssuerSchema).default([]).describe('External identity providers whose access tokens are accepted'),
   upstreams: z.array(upstreamSchema).default([]).describe('Providers. Empty = the built-in mock provider serves `mock-*` models'),
   models: z.array(modelRouteSchema).default([]).describe('Caller model name → upstream. Empty with the mock = `mock-*` routed to it')

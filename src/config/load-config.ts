@@ -38,7 +38,9 @@ export const envVariables: ReadonlyArray<{ name: string, path: readonly string[]
   { name: 'PORTCULLIS_MASTER_KEY', path: ['master_key'], kind: 'secret', doc: 'Base64 of 32 bytes; unset = DATA_DIR/master.key generated on first start' },
   { name: 'PORTCULLIS_ADMIN_KEY', path: ['admin_key'], kind: 'secret', doc: 'Bootstrap admin credential (at least 32 characters); also used by the CLI' },
   { name: 'PORTCULLIS_DATABASE_URL', path: ['database_url'], kind: 'secret', doc: 'Unset = SQLite in the data dir' },
+  { name: 'PORTCULLIS_DATABASE_SCHEMA', path: ['database_schema'], kind: 'string', doc: 'PostgreSQL schema (default portcullis)' },
   { name: 'PORTCULLIS_REDIS_URL', path: ['redis_url'], kind: 'secret', doc: 'Unset = in-process counters' },
+  { name: 'PORTCULLIS_REDIS_PREFIX', path: ['redis_key_prefix'], kind: 'string', doc: 'Prefix of Redis keys and channels (default portcullis:)' },
   { name: 'PORTCULLIS_OAUTH_ISSUER', path: ['oauth', 'issuer'], kind: 'string', doc: 'Public https origin of the gateway, the `iss` of its access tokens (default: the listener URL, loopback only)' },
   { name: 'PORTCULLIS_LOG_LEVEL', path: ['log', 'level'], kind: 'string', doc: 'fatal, error, warn, info (default), debug, trace, silent' }
 ]

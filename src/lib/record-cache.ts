@@ -18,6 +18,8 @@ export interface RecordCache<T> {
   peek (id: string): T | null | undefined
   /** Drops the entry and any load in flight, so the next `get` reads the store. */
   invalidate (id: string): void
+  /** Drops everything (after a missed change broadcast). */
+  clear (): void
 }
 
 interface Entry<T> {
@@ -71,6 +73,10 @@ export function createRecordCache<T> (options: RecordCacheOptions<T>): RecordCac
     invalidate (id) {
       entries.delete(id)
       inflight.delete(id)
+    },
+    clear () {
+      entries.clear()
+      inflight.clear()
     }
   }
 }

@@ -7,12 +7,15 @@
  */
 
 /**
- * - `requests`: GCRA over `windowMs` with burst = `limit` (a smooth sliding window: `limit`
- *   requests per window, never 2× at a window edge); cost 1.
+ * - `requests`: GCRA over `windowMs` with burst = `limit` (gcra.ts): in any span of d ms at most
+ *   `limit + floor(d / T)` pass, T = windowMs / limit, so a burst at a window edge never doubles
+ *   and the sustained rate is exactly `limit` per window; cost 1.
  * - `tokens`: the same GCRA, cost = tokens reserved; settled later to the real count.
  * - `concurrency`: at most `limit` reservations held at once; a held reservation expires after
- *   `windowMs` (a lease, so a crashed instance cannot leak slots forever).
- * - `budget`: spent + reserved ≤ `limit` (micro-USD) within the period ending at `resetAt`.
+ *   `windowMs` (a lease, so a crashed instance cannot leak slots forever). Cost must be 1.
+ * - `budget`: spent + reserved ≤ `limit` (micro-USD) within the period ending at `resetAt`
+ *   (no `resetAt`: a total budget that never resets).
+ * See docs/limits.md, "Algorithms".
  */
 export type LimitKind = 'requests' | 'tokens' | 'concurrency' | 'budget'
 
@@ -27,7 +30,11 @@ export interface LimitCheck {
   readonly windowMs: number
   /** Budget only: epoch ms when the period ends (UTC calendar); the counter expires then. */
   readonly resetAt?: number
-  /** What this request takes: 1 (requests, concurrency), reserved tokens, reserved micro-USD. */
+  /**
+   * What this request takes: 1 (requests, concurrency), reserved tokens, reserved micro-USD.
+   * Limits and costs are non-negative safe integers; `acquire` throws (RangeError/TypeError)
+   * before taking anything when a check breaks that, or when one key appears twice.
+   */
   readonly cost: number
 }
 
@@ -36,9 +43,15 @@ export interface LimitState {
   readonly key: string
   readonly kind: LimitKind
   readonly limit: number
-  /** What is left after this request (0 when denied by this limit). */
+  /**
+   * What is left after this request: whole requests/tokens/slots/micro-USD. 0 for a limit that
+   * refused; when another limit refused, what is left now (nothing was taken).
+   */
   readonly remaining: number
-  /** ms until the limit is fully replenished (requests/tokens), or until the period ends (budget). */
+  /**
+   * ms until the limit is fully replenished (requests/tokens), until the period ends (budget;
+   * 0 for a total budget), or until the oldest held lease lapses (concurrency; 0 when none).
+   */
   readonly resetMs: number
 }
 
@@ -54,12 +67,21 @@ export type AcquireResult =
     readonly ok: false
     /** The first limit that refused (budget before tokens before requests before concurrency). */
     readonly denied: LimitCheck
-    /** Honest wait until the same request could pass; null when waiting cannot help (cost > limit, budget spent until the period ends counts as a wait). */
+    /**
+     * Honest wait until the same request could pass: the longest among the refusing limits
+     * (exact for requests/tokens; until the period ends for a budget; until the oldest lease
+     * lapses for concurrency, an upper bound). null when waiting cannot help: a cost above a
+     * limit, or a total budget spent.
+     */
     readonly retryAfterMs: number | null
     readonly states: readonly LimitState[]
   }
 
-/** A budget's spend before and after a settlement, so crossings of 50/80/100 % can be reported. */
+/**
+ * A budget's spend before and after a settlement, so crossings of 50/80/100 % can be reported.
+ * `before` is the counter without this request's reservation, `after` with its real cost; both
+ * include other requests' open reservations.
+ */
 export interface BudgetMovement {
   readonly key: string
   readonly limit: number
@@ -73,7 +95,10 @@ export interface CounterStore {
   /**
    * Replaces each reserved `tokens`/`budget` cost by the actual amount (`actual` by check key;
    * a key not in the map keeps its reservation) and releases `concurrency`. Idempotent per
-   * reservation id.
+   * reservation id, on any instance: only the first call moves anything, and a reservation
+   * unsettled for 24 h stays charged as reserved. Actual amounts must be non-negative safe
+   * integers (RangeError otherwise, before anything moves). Returns one movement per budget
+   * settled within its period.
    */
   settle (reservation: Reservation, actual: ReadonlyMap<string, number>): Promise<readonly BudgetMovement[]>
   /** Current spend (micro-USD, reservations included) of budget counters, for the usage API. */

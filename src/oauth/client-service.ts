@@ -51,6 +51,8 @@ export interface ClientService {
   delete (id: string): Promise<void>
   /** The hot-path lookup: cached, single-flight per id; null for an unknown or malformed id. */
   find (id: string): Promise<ClientRecord | null>
+  /** Forgets a cached client: another instance changed it. `null` forgets every client. */
+  invalidate (id: string | null): void
   /** The cached answer without loading (undefined = not cached), for a synchronous hot path. */
   peek (id: string): ClientRecord | null | undefined
   /** `find` mapped by `toOAuthClient`, for `createClientAuthenticator({ findClient })`. */
@@ -101,6 +103,7 @@ export function createClientService (options: ClientServiceOptions): ClientServi
     },
     find: (id) => findClient(d, id),
     peek: (id) => d.cache.peek(id),
+    invalidate: (id) => { if (id === null) d.cache.clear(); else d.cache.invalidate(id) },
     findClient: async (id) => {
       const record = await findClient(d, id)
       return record === null ? null : toOAuthClient(d, record)

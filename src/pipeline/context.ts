@@ -86,6 +86,8 @@ export interface RequestContext {
   /** Set by the forward stage, or by a stage that answers locally (e.g. `/v1/models`). */
   upstream: UpstreamResponse | null
   usage: Usage | null
+  /** What the request cost in micro-USD once settled (limits stage); null when nothing was priced. */
+  costMicroUsd: number | null
   /** ms from arrival to the first byte of the upstream response head. */
   ttfbMs: number | null
   /** Headers stages add to the client response (rate-limit headers, …). */

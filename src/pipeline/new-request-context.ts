@@ -35,6 +35,7 @@ export function newRequestContext (init: RequestContextInit): RequestContext {
     route: null,
     upstream: null,
     usage: null,
+    costMicroUsd: null,
     ttfbMs: null,
     responseHeaders: {},
     status: 0,

@@ -8,11 +8,14 @@ import { createRequestShapeStage } from '../edge/request-shape-stage.ts'
 import { createAuthenticateStage } from '../auth/authenticate-stage.ts'
 import { createAuthorizeStage } from '../auth/authorize-stage.ts'
 import { createRouteStage } from '../upstream/route-stage.ts'
+import { createLimitsStage } from '../limits/limits-stage.ts'
+import type { LimitsEngine } from '../limits/limits-engine.ts'
 import { createForwardStage } from '../upstream/forward-stage.ts'
 
 export interface StageDeps {
   readonly resolveClientIp: ClientIpResolver
   readonly credentials: CredentialAuthenticator
+  readonly limits: LimitsEngine
   readonly routes: CompiledRoutes
   readonly providers: ReadonlyMap<string, Provider>
 }
@@ -31,6 +34,7 @@ export function createStages (deps: StageDeps): readonly Stage[] {
     createAuthenticateStage({ credentials: deps.credentials }),
     createRequestShapeStage(),
     createAuthorizeStage(),
+    createLimitsStage({ engine: deps.limits }),
     createRouteStage({ routes: deps.routes, providers: deps.providers }),
     createForwardStage()
   ])

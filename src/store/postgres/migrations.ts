@@ -84,6 +84,50 @@ export const migrations: readonly Migration[] = Object.freeze([
       );
       CREATE INDEX revoked_tokens_expires_idx ON revoked_tokens (expires_at);
     `
+  },
+  {
+    version: 4,
+    name: 'policies_prices_usage',
+    // usage_hourly stores '' for an absent key, client or tenant: NULLs never collide in a unique
+    // key, so ON CONFLICT would insert rows instead of summing (see limits-rows.ts usageCells).
+    // The primary key is the unique index ON CONFLICT (hour, key_id, client_id, tenant, model) needs.
+    sql: `
+      CREATE TABLE policies (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        target_kind TEXT NOT NULL,
+        target_id TEXT COLLATE "C",
+        tenant TEXT,
+        requests_per_minute BIGINT,
+        tokens_per_minute BIGINT,
+        concurrent_requests BIGINT,
+        budget_micro_usd BIGINT,
+        budget_period TEXT,
+        max_tokens BIGINT,
+        created_at BIGINT NOT NULL,
+        created_by TEXT,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE prices (
+        model TEXT COLLATE "C" PRIMARY KEY,
+        input_micro_usd_per_million BIGINT NOT NULL,
+        output_micro_usd_per_million BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        updated_by TEXT
+      );
+      CREATE TABLE usage_hourly (
+        hour BIGINT NOT NULL,
+        key_id TEXT COLLATE "C" NOT NULL DEFAULT '',
+        client_id TEXT COLLATE "C" NOT NULL DEFAULT '',
+        tenant TEXT COLLATE "C" NOT NULL DEFAULT '',
+        model TEXT COLLATE "C" NOT NULL,
+        requests BIGINT NOT NULL DEFAULT 0,
+        input_tokens BIGINT NOT NULL DEFAULT 0,
+        output_tokens BIGINT NOT NULL DEFAULT 0,
+        cost_micro_usd BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (hour, key_id, client_id, tenant, model)
+      );
+      CREATE INDEX usage_hourly_tenant_idx ON usage_hourly (tenant, hour);
+    `
   }
 ])
 

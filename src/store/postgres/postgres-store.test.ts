@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { runStoreContract, sampleKey } from '../store-contract.ts'
 import { sampleClient } from '../store-contract-oauth.ts'
+import { runLimitsStoreContract } from '../store-contract-limits.ts'
+import type { Store } from '../store.ts'
 import { v2Rows } from '../v2-rows-fixture.ts'
 import { currentVersion, migrate, migrations } from './migrations.ts'
 import { postgresPoolConfig } from './postgres-pool-config.ts'
@@ -32,7 +34,7 @@ async function tablesIn (schema: string): Promise<string[]> {
   return rows.map((r) => r.tablename)
 }
 
-runStoreContract('postgres', async () => {
+async function makeStore (): Promise<{ store: Store, dispose: () => Promise<void> }> {
   const { schema, drop } = freshSchema()
   const store = await openPostgresStore({ url, schema })
   return {
@@ -42,10 +44,13 @@ runStoreContract('postgres', async () => {
       await drop()
     }
   }
-})
+}
+
+runStoreContract('postgres', makeStore)
+runLimitsStoreContract('postgres', makeStore)
 
 /** Every table the migrations create, plus the bookkeeping table. */
-const allTables = ['api_keys', 'oauth_clients', 'revoked_tokens', 'schema_migrations', 'signing_keys']
+const allTables = ['api_keys', 'oauth_clients', 'policies', 'prices', 'revoked_tokens', 'schema_migrations', 'signing_keys', 'usage_hourly']
 
 test('stores opening at once migrate once: no error, one set of tables, one row per migration', async (t) => {
   const { schema, drop } = freshSchema()
@@ -90,7 +95,7 @@ test('a database newer than the code is refused, and a failing migration rolls b
   assert.deepEqual(await tablesIn(other.schema), allTables)
 })
 
-test('a version 2 schema upgrades to 3: existing keys and clients read back with no roles and no restrictions', async (t) => {
+test('a version 2 schema upgrades to the latest: existing keys and clients read back with no roles and no restrictions', async (t) => {
   const { schema, drop } = freshSchema()
   t.after(drop)
   await migrate(admin, schema, migrations.filter((m) => m.version <= 2))
@@ -103,7 +108,7 @@ test('a version 2 schema upgrades to 3: existing keys and clients read back with
   }
   const store = await openPostgresStore({ url, schema })
   t.after(() => store.close())
-  assert.equal(await currentVersion(admin, schema), 3)
+  assert.equal(await currentVersion(admin, schema), migrations.at(-1)?.version)
   assert.deepEqual(await store.keys.get(key.id), { ...key, roles: [], allowedIps: null })
   assert.deepEqual(await store.clients.get(client.id), { ...client, roles: [], models: null, allowedIps: null, tokensRevokedBefore: null })
   assert.equal((await store.clients.revokeTokens(client.id, 42))?.tokensRevokedBefore, 42)
@@ -157,4 +162,21 @@ test('sslmode=verify-full never falls back to plain TCP on a server without TLS'
   const withTls = new URL(url)
   withTls.searchParams.set('sslmode', 'verify-full')
   await assert.rejects(openPostgresStore({ url: withTls.href, pool: { connectionTimeoutMs: 2000 } }), /does not support SSL/)
+})
+
+test('two instances (two pools) adding to the same new usage cell at once lose no increment', async (t) => {
+  const { schema, drop } = freshSchema()
+  t.after(drop)
+  const [a, b] = await Promise.all([1, 2].map(() => openPostgresStore({ url, schema, pool: { maxConnections: 4 } })))
+  t.after(() => Promise.all([a?.close(), b?.close()]))
+  const hour = 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000)
+  const one = { hour, keyId: 'key_a', clientId: null, tenant: null, model: 'gpt-4o', requests: 1, inputTokens: 3, outputTokens: 5, costMicroUsd: 7 }
+  const rounds = 10
+  for (let round = 0; round < rounds; round++) {
+    // Each round starts a fresh cell: both instances race to insert it.
+    const cell = { ...one, hour: hour + round * 3_600_000 }
+    await Promise.all([a, b, a, b].map((store) => store?.usage.add([cell, { ...cell, model: 'other' }])))
+  }
+  const [total] = await (a as Store).usage.query({ from: 0, to: Number.MAX_SAFE_INTEGER, groupBy: [], limit: 10 })
+  assert.deepEqual(total, { hour: null, keyId: null, clientId: null, tenant: null, model: null, requests: 80, inputTokens: 240, outputTokens: 400, costMicroUsd: 560 })
 })

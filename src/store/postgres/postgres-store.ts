@@ -4,6 +4,7 @@ import { migrate } from './migrations.ts'
 import { createPostgresClientStore, createPostgresSigningKeyStore } from './postgres-oauth-stores.ts'
 import { createPostgresKeyStore } from './postgres-key-store.ts'
 import { createPostgresRevokedTokenStore } from './postgres-revoked-token-store.ts'
+import { createPostgresPolicyStore, createPostgresPriceStore, createPostgresUsageStore } from './postgres-limits-stores.ts'
 import { defaultPoolSettings, postgresPoolConfig, type PostgresPoolSettings } from './postgres-pool-config.ts'
 import { defaultSchema, schemaIdentifier } from './schema-identifier.ts'
 import { withClient } from './with-client.ts'
@@ -44,6 +45,9 @@ export async function openPostgresStore (options: PostgresStoreOptions): Promise
     clients: createPostgresClientStore(pool, schema),
     signingKeys: createPostgresSigningKeyStore(pool, schema),
     revokedTokens: createPostgresRevokedTokenStore(pool, schema),
+    policies: createPostgresPolicyStore(pool, schema),
+    prices: createPostgresPriceStore(pool, schema),
+    usage: createPostgresUsageStore(pool, schema),
     async ping () {
       if (closing !== null) throw new Error('the PostgreSQL store is closed')
       await pingOnce(pool, settings.connectionTimeoutMs)

@@ -78,6 +78,49 @@ export const migrations: readonly Migration[] = Object.freeze([
       );
       CREATE INDEX revoked_tokens_expires_idx ON revoked_tokens (expires_at);
     `
+  },
+  {
+    version: 4,
+    name: 'policies_prices_usage',
+    // usage_hourly stores '' for an absent key, client or tenant: NULLs never collide in a unique
+    // key, so the upsert would add rows instead of summing (see limits-rows.ts usageCells).
+    sql: `
+      CREATE TABLE policies (
+        id TEXT PRIMARY KEY,
+        target_kind TEXT NOT NULL,
+        target_id TEXT,
+        tenant TEXT,
+        requests_per_minute INTEGER,
+        tokens_per_minute INTEGER,
+        concurrent_requests INTEGER,
+        budget_micro_usd INTEGER,
+        budget_period TEXT,
+        max_tokens INTEGER,
+        created_at INTEGER NOT NULL,
+        created_by TEXT,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE prices (
+        model TEXT PRIMARY KEY,
+        input_micro_usd_per_million INTEGER NOT NULL,
+        output_micro_usd_per_million INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT
+      );
+      CREATE TABLE usage_hourly (
+        hour INTEGER NOT NULL,
+        key_id TEXT NOT NULL DEFAULT '',
+        client_id TEXT NOT NULL DEFAULT '',
+        tenant TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_micro_usd INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (hour, key_id, client_id, tenant, model)
+      ) WITHOUT ROWID;
+      CREATE INDEX usage_hourly_tenant_idx ON usage_hourly (tenant, hour);
+    `
   }
 ])
 

@@ -7,6 +7,7 @@ import { migrate } from './migrations.ts'
 import { createSqliteKeyStore } from './sqlite-key-store.ts'
 import { createSqliteClientStore, createSqliteSigningKeyStore } from './sqlite-oauth-stores.ts'
 import { createSqliteRevokedTokenStore } from './sqlite-revoked-token-store.ts'
+import { createSqlitePolicyStore, createSqlitePriceStore, createSqliteUsageStore } from './sqlite-limits-stores.ts'
 
 export interface SqliteStoreOptions {
   /** Created 0700 if missing; the database files inside are kept 0600. */
@@ -39,6 +40,9 @@ export async function openSqliteStore (options: SqliteStoreOptions): Promise<Sto
     clients: createSqliteClientStore(db),
     signingKeys: createSqliteSigningKeyStore(db),
     revokedTokens: createSqliteRevokedTokenStore(db),
+    policies: createSqlitePolicyStore(db),
+    prices: createSqlitePriceStore(db),
+    usage: createSqliteUsageStore(db),
     async ping () {
       db.prepare('SELECT 1').get()
     },

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto'
+import type { AcquireResult, LimitCheck, LimitKind, LimitState } from './counter-store.ts'
+import { gcraShape } from './gcra.ts'
+
+/**
+ * What both counter adapters share around their storage: validating checks, the denial
+ * priority and assembling the result, so the memory and Redis adapters cannot drift apart.
+ */
+
+/** Which refusal the client hears about first: money before tokens before requests before slots. */
+const priority: Readonly<Record<LimitKind, number>> = { budget: 0, tokens: 1, requests: 2, concurrency: 3 }
+
+/**
+ * How long a reservation can wait for its settlement. A settle after this is ignored: the
+ * reservation stays charged as reserved (never refunded twice) and its concurrency slot lapses
+ * with its lease. Longer than any request the gateway lets run.
+ */
+export const RESERVATION_TTL_MS = 24 * 60 * 60 * 1000
+
+/** One check's verdict and state, as either adapter computed it. */
+export interface CheckOutcome {
+  readonly pass: boolean
+  /** State after the decision: taken when the whole request passed, untouched otherwise. */
+  readonly remaining: number
+  readonly resetMs: number
+  /** When this check refused: its own exact wait, or null when waiting cannot help. */
+  readonly retryAfterMs: number | null
+}
+
+/**
+ * Refuses checks the adapters cannot count exactly. These are programming errors of the
+ * caller (the limits stage), not client input: they throw before anything is taken.
+ */
+export function assertChecks (checks: readonly LimitCheck[]): void {
+  const keys = new Set<string>()
+  for (const check of checks) {
+    // The same counter twice in one request would be evaluated twice against the same state
+    // and then charged twice: an overshoot.
+    if (keys.has(check.key)) throw new TypeError(`limit key ${check.key} appears twice in one acquire`)
+    keys.add(check.key)
+    if (!(check.kind in priority)) throw new TypeError(`unknown limit kind ${String(check.kind)}`)
+    assertCount('cost', check.cost)
+    assertCount('limit', check.limit)
+    if (check.kind === 'concurrency' && check.cost !== 1) throw new RangeError('a concurrency check costs 1')
+    if (check.kind === 'budget') {
+      if (check.resetAt !== undefined && !Number.isSafeInteger(check.resetAt)) throw new RangeError('budget resetAt must be epoch ms')
+    } else if (check.kind === 'concurrency') {
+      if (!Number.isSafeInteger(check.windowMs) || check.windowMs <= 0) throw new RangeError('concurrency lease must be a positive integer of ms')
+    } else {
+      gcraShape(check.limit, check.windowMs)
+    }
+  }
+}
+
+/** Amounts (tokens, micro-USD, requests) are integers, never negative, never beyond 2^53. */
+export function assertCount (name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`)
+}
+
+/** The settled amounts, checked before anything moves. */
+export function assertActuals (actual: ReadonlyMap<string, number>): void {
+  for (const [key, value] of actual) assertCount(`actual for ${key}`, value)
+}
+
+/** 128 random bits: reservation ids are never guessable, so one cannot be settled by another. */
+export function newReservationId (): string {
+  return randomBytes(16).toString('base64url')
+}
+
+/**
+ * Builds the port's result. The refusal reported is the first by priority; the wait is the
+ * longest among all refusing checks (the same request needs every one of them), or null as soon
+ * as one of them can never pass.
+ */
+export function acquireResult (checks: readonly LimitCheck[], outcomes: readonly CheckOutcome[], id: string): AcquireResult {
+  const states: LimitState[] = checks.map((check, i) => {
+    const outcome = outcomes[i] as CheckOutcome
+    return { key: check.key, kind: check.kind, limit: check.limit, remaining: outcome.pass ? outcome.remaining : 0, resetMs: outcome.resetMs }
+  })
+  let denied: LimitCheck | null = null
+  let retryAfterMs: number | null = 0
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i] as LimitCheck
+    const outcome = outcomes[i] as CheckOutcome
+    if (outcome.pass) continue
+    if (denied === null || priority[check.kind] < priority[denied.kind]) denied = check
+    if (retryAfterMs !== null) retryAfterMs = outcome.retryAfterMs === null ? null : Math.max(retryAfterMs, outcome.retryAfterMs)
+  }
+  if (denied === null) return { ok: true, reservation: { id, checks }, states }
+  return { ok: false, denied, retryAfterMs, states }
+}

@@ -1,0 +1,176 @@
+import type { Logger, RequestContext } from '../pipeline/context.ts'
+import type { CounterStore, LimitCheck, Reservation } from './counter-store.ts'
+import type { PolicyResolver, LimitSource } from './policy-resolver.ts'
+import type { PriceTable } from './pricing.ts'
+import type { UsageRecorder } from './usage-recorder.ts'
+import { GatewayError } from '../errors/gateway-error.ts'
+import { budgetPeriodAt } from './policy-resolver.ts'
+import { estimatePromptTokens } from './estimate-tokens.ts'
+import { requestedMaxTokens } from './max-tokens.ts'
+import { costMicroUsd } from './pricing.ts'
+import { validateUsage } from './validate-usage.ts'
+import { countStreamedOutput } from './streamed-output.ts'
+import { rateLimitHeaders } from './rate-limit-headers.ts'
+import { budgetCrossings, type BudgetEvent } from './budget-events.ts'
+
+export interface LimitsEngineOptions {
+  readonly counters: () => CounterStore
+  readonly resolver: () => PolicyResolver
+  readonly prices: () => PriceTable
+  readonly usage: UsageRecorder
+  readonly tokensCounted: 'total' | 'input' | 'output'
+  readonly defaultMaxTokens: number
+  readonly leaseMs: number
+  readonly log: Logger
+  readonly onBudgetEvent: (event: BudgetEvent) => void
+  /** What to do when the counters cannot be reached: refuse (503), or use `fallback` (per instance). */
+  readonly onCounterFailure: (err: unknown) => CounterStore | null
+  readonly now?: () => number
+}
+
+/** What a request reserved, kept by the stage until completion. */
+export interface Admission {
+  /** Null when no counter applies (usage and cost are still recorded). */
+  readonly reservation: Reservation | null
+  readonly counters: CounterStore | null
+  readonly checks: readonly LimitCheck[]
+  readonly inputEstimate: number
+  readonly outputReserve: number
+  /** Raw SSE data of a streamed response, tokenised only if the upstream reports no usage. */
+  readonly output: string[]
+}
+
+export interface LimitsEngine {
+  /** Reserves or throws 429/400/503; null when no limit applies and nothing needs settling. */
+  admit (ctx: RequestContext): Promise<Admission | null>
+  settle (ctx: RequestContext, admission: Admission): Promise<void>
+}
+
+export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine {
+  const now = options.now ?? Date.now
+  return {
+    async admit (ctx) {
+      const principal = ctx.principal
+      if (principal === null) return null
+      const applicable = options.resolver().applicable(principal, ctx.model)
+      const requested = ctx.body === null ? null : requestedMaxTokens(ctx.endpoint, ctx.body)
+      if (applicable.maxTokens !== null && requested !== null && requested > applicable.maxTokens) {
+        throw new GatewayError('invalid_request', { param: 'max_tokens', message: `max_tokens may be at most ${applicable.maxTokens} for these credentials.` })
+      }
+      // A cap with no max_tokens in the request is sent upstream, so the reservation is a real bound.
+      if (applicable.maxTokens !== null && requested === null && ctx.body !== null && ctx.endpoint !== 'embeddings' && ctx.endpoint !== 'models') {
+        ctx.body = { ...ctx.body, max_tokens: applicable.maxTokens }
+      }
+      const outputReserve = ctx.endpoint === 'embeddings' || ctx.endpoint === 'models' ? 0 : (requested ?? applicable.maxTokens ?? options.defaultMaxTokens)
+      const inputEstimate = ctx.body === null ? 0 : estimatePromptTokens(ctx.endpoint, ctx.body, ctx.model ?? '')
+      const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
+      const at = now()
+      const checks = buildChecks(applicable.sources, {
+        tokens: countedTokens(options.tokensCounted, inputEstimate, outputReserve),
+        cost: price === null ? 0 : costMicroUsd(price, inputEstimate, outputReserve),
+        leaseMs: options.leaseMs,
+        at
+      })
+      if (price === null && checks.some((c) => c.kind === 'budget')) {
+        // Fail closed: without a price a budget would let the request through for free.
+        throw new GatewayError('forbidden', { param: 'model', message: 'No price is configured for this model, so its budget cannot be enforced. An operator can add one (prices in the config, or POST /admin/v1/prices/{model}).' })
+      }
+      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, outputReserve, output: [] }
+      let counters = options.counters()
+      let result
+      try {
+        result = await counters.acquire(checks)
+      } catch (err) {
+        const fallback = options.onCounterFailure(err)
+        if (fallback === null) throw new GatewayError('service_unavailable', { message: 'Rate limits cannot be checked right now.', cause: err })
+        counters = fallback
+        result = await counters.acquire(checks)
+      }
+      Object.assign(ctx.responseHeaders, rateLimitHeaders(result.states))
+      if (!result.ok) throw refusal(result.denied, result.retryAfterMs)
+      return { reservation: result.reservation, counters, checks, inputEstimate, outputReserve, output: [] }
+    },
+
+    async settle (ctx, admission) {
+      const forwarded = ctx.upstream !== null && ctx.route !== null
+      const streamed = forwarded && ctx.upstream?.kind === 'stream' && ctx.usage === null
+        ? countStreamedOutput(ctx.endpoint, admission.output)
+        : null
+      const usage = forwarded
+        ? validateUsage({
+          reported: ctx.usage === null ? null : { prompt_tokens: ctx.usage.inputTokens, completion_tokens: ctx.usage.outputTokens },
+          estimatedInput: admission.inputEstimate,
+          maxOutput: admission.outputReserve === 0 ? null : admission.outputReserve,
+          streamedOutputEstimate: streamed
+        })
+        : { inputTokens: 0, outputTokens: 0, flags: [] as string[] }
+      if (usage.flags.length > 0) ctx.log.warn({ request_id: ctx.requestId, upstream: ctx.route?.upstream ?? null, flags: usage.flags }, 'upstream usage failed validation; the local evidence was billed')
+      const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
+      const cost = price === null ? 0 : costMicroUsd(price, usage.inputTokens, usage.outputTokens)
+      ctx.costMicroUsd = cost
+      const actual = new Map<string, number>()
+      for (const check of admission.checks) {
+        if (check.kind === 'tokens') actual.set(check.key, countedTokens(options.tokensCounted, usage.inputTokens, usage.outputTokens))
+        else if (check.kind === 'budget') actual.set(check.key, cost)
+      }
+      try {
+        const movements = admission.reservation === null || admission.counters === null ? [] : await admission.counters.settle(admission.reservation, actual)
+        for (const event of budgetCrossings(movements)) options.onBudgetEvent(event)
+      } catch (err) {
+        // Reservations expire with their window or lease; a lost settlement over-counts, never under.
+        ctx.log.error({ err, request_id: ctx.requestId }, 'settling rate-limit and budget reservations failed')
+      }
+      if (forwarded && ctx.model !== null && ctx.principal !== null) {
+        options.usage.record({
+          hour: now(),
+          keyId: ctx.principal.keyId,
+          clientId: ctx.principal.clientId,
+          tenant: ctx.principal.tenant,
+          model: ctx.model,
+          requests: 1,
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          costMicroUsd: cost
+        })
+      }
+    }
+  }
+}
+
+function countedTokens (which: 'total' | 'input' | 'output', input: number, output: number): number {
+  return which === 'input' ? input : which === 'output' ? output : input + output
+}
+
+interface CheckInputs {
+  readonly tokens: number
+  readonly cost: number
+  readonly leaseMs: number
+  readonly at: number
+}
+
+function buildChecks (sources: readonly LimitSource[], x: CheckInputs): LimitCheck[] {
+  const checks: LimitCheck[] = []
+  for (const s of sources) {
+    if (s.requestsPerMinute !== null) checks.push({ key: `rq:${s.counterId}`, kind: 'requests', limit: s.requestsPerMinute, windowMs: 60_000, cost: 1 })
+    if (s.tokensPerMinute !== null) checks.push({ key: `tk:${s.counterId}`, kind: 'tokens', limit: s.tokensPerMinute, windowMs: 60_000, cost: x.tokens })
+    if (s.concurrentRequests !== null) checks.push({ key: `cc:${s.counterId}`, kind: 'concurrency', limit: s.concurrentRequests, windowMs: x.leaseMs, cost: 1 })
+    if (s.budgetMicroUsd !== null && s.budgetPeriod !== null) {
+      const period = budgetPeriodAt(s.budgetPeriod, x.at)
+      checks.push({ key: `bg:${s.counterId}:${period.tag}`, kind: 'budget', limit: s.budgetMicroUsd, windowMs: 0, resetAt: period.resetAt, cost: x.cost })
+    }
+  }
+  return checks
+}
+
+function refusal (denied: LimitCheck, retryAfterMs: number | null): GatewayError {
+  if (denied.kind === 'budget') return new GatewayError('budget_exceeded', { headers: { 'x-should-retry': 'false' } })
+  if (retryAfterMs === null) {
+    // Waiting cannot help: this one request needs more than the whole limit.
+    return new GatewayError('invalid_request', {
+      param: 'max_tokens',
+      message: `The prompt plus max_tokens exceed the tokens-per-minute limit (${denied.limit}) of these credentials; send a smaller max_tokens.`
+    })
+  }
+  const ms = Math.max(1, Math.ceil(retryAfterMs))
+  return new GatewayError('rate_limit_exceeded', { headers: { 'retry-after': String(Math.ceil(ms / 1000)), 'retry-after-ms': String(ms) } })
+}

@@ -1,0 +1,125 @@
+import type { Config } from '../config/config-schema.ts'
+import type { Principal } from '../pipeline/context.ts'
+import type { BudgetPeriod, PolicyRecord } from '../store/store.ts'
+import { modelAllowed } from '../lib/model-pattern.ts'
+
+/** The limits of one counter scope: a stored policy, or an entry of the `limits` config. */
+export interface LimitSource {
+  /** Stable counter id: the same policy on every instance uses the same counters. */
+  readonly counterId: string
+  readonly requestsPerMinute: number | null
+  readonly tokensPerMinute: number | null
+  readonly concurrentRequests: number | null
+  readonly budgetMicroUsd: number | null
+  readonly budgetPeriod: BudgetPeriod | null
+  readonly maxTokens: number | null
+}
+
+/** Every limit that applies to one request, and the tightest `max_tokens` cap among them. */
+export interface ApplicableLimits {
+  readonly sources: readonly LimitSource[]
+  readonly maxTokens: number | null
+}
+
+export interface PolicyResolver {
+  applicable (principal: Principal, model: string | null): ApplicableLimits
+}
+
+type LimitsConfig = Config['limits']
+
+/**
+ * Which limits apply to a caller and model. Every matching source is enforced with its own
+ * counters — a key's policy, its tenant's, the model's and the global one all at once — so a
+ * narrower policy never loosens a wider one. `limits.per_credential` gives every key or client
+ * its own counters unless a stored policy targets that key or client.
+ */
+export function createPolicyResolver (config: LimitsConfig, policies: readonly PolicyRecord[]): PolicyResolver {
+  const fixed: Array<{ source: LimitSource, matches: (p: Principal, model: string | null) => boolean }> = []
+  const global = fromValues('cfg:global', config.global)
+  if (global !== null) fixed.push({ source: global, matches: () => true })
+  for (const entry of config.models) {
+    const source = fromValues(`cfg:model:${entry.model}`, entry)
+    if (source !== null) fixed.push({ source, matches: (_p, model) => model !== null && modelAllowed([entry.model], model) })
+  }
+  const targeted = new Set<string>()
+  for (const policy of policies) {
+    const source = fromPolicy(policy)
+    if (policy.targetKind === 'key' || policy.targetKind === 'client') targeted.add(`${policy.targetKind}:${policy.targetId ?? ''}`)
+    fixed.push({ source, matches: matcher(policy) })
+  }
+  const perCredential = fromValues('cfg:cred', config.per_credential)
+  return {
+    applicable (principal, model) {
+      const sources: LimitSource[] = []
+      let maxTokens: number | null = null
+      for (const entry of fixed) {
+        if (!entry.matches(principal, model)) continue
+        sources.push(entry.source)
+        if (entry.source.maxTokens !== null) maxTokens = Math.min(maxTokens ?? Infinity, entry.source.maxTokens)
+      }
+      if (perCredential !== null) {
+        const credential = credentialId(principal)
+        if (credential !== null && !targeted.has(credential)) sources.push({ ...perCredential, counterId: `cfg:cred:${credential}` })
+      }
+      return { sources, maxTokens }
+    }
+  }
+}
+
+function credentialId (p: Principal): string | null {
+  if (p.keyId !== null) return `key:${p.keyId}`
+  if (p.clientId !== null) return `client:${p.clientId}`
+  if (p.subject !== null) return `sub:${p.subject}`
+  return null
+}
+
+function matcher (policy: PolicyRecord): (p: Principal, model: string | null) => boolean {
+  const id = policy.targetId
+  switch (policy.targetKind) {
+    case 'global': return () => true
+    case 'tenant': return (p) => p.tenant !== null && p.tenant === id
+    case 'key': return (p) => p.keyId !== null && p.keyId === id
+    case 'client': return (p) => p.clientId !== null && p.clientId === id
+    case 'model': return (_p, model) => model !== null && id !== null && modelAllowed([id], model)
+  }
+}
+
+function fromValues (counterId: string, v: { requests_per_minute: number | null, tokens_per_minute: number | null, concurrent_requests: number | null }): LimitSource | null {
+  if (v.requests_per_minute === null && v.tokens_per_minute === null && v.concurrent_requests === null) return null
+  return {
+    counterId,
+    requestsPerMinute: v.requests_per_minute,
+    tokensPerMinute: v.tokens_per_minute,
+    concurrentRequests: v.concurrent_requests,
+    budgetMicroUsd: null,
+    budgetPeriod: null,
+    maxTokens: null
+  }
+}
+
+function fromPolicy (p: PolicyRecord): LimitSource {
+  return {
+    counterId: `pol:${p.id}`,
+    requestsPerMinute: p.requestsPerMinute,
+    tokensPerMinute: p.tokensPerMinute,
+    concurrentRequests: p.concurrentRequests,
+    budgetMicroUsd: p.budgetMicroUsd,
+    budgetPeriod: p.budgetPeriod,
+    maxTokens: p.maxTokens
+  }
+}
+
+/** The UTC calendar period a budget counts in: its tag (part of the counter key) and its end. */
+export function budgetPeriodAt (period: BudgetPeriod, now: number): { readonly tag: string, readonly resetAt: number } {
+  const d = new Date(now)
+  if (period === 'daily') {
+    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+    return { tag: new Date(start).toISOString().slice(0, 10), resetAt: start + 86_400_000 }
+  }
+  if (period === 'monthly') {
+    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)
+    return { tag: new Date(start).toISOString().slice(0, 7), resetAt: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) }
+  }
+  // A total budget never resets; its counter lives ten years, then the key is simply gone.
+  return { tag: 'total', resetAt: now + 10 * 365 * 86_400_000 }
+}
