@@ -75,12 +75,12 @@ export async function buildLimits (options: LimitsOptions): Promise<Limits> {
     outputMicroUsdPerMillion: Math.round(p.output_per_million_usd * usdToMicro)
   }))
   let resolver: PolicyResolver = createPolicyResolver(limits, [])
-  let prices: PriceTable = createPriceTable([...defaultPrices, ...configured])
+  let prices: PriceTable = createPriceTable(lastWins([...defaultPrices, ...configured]))
   const reload = async (): Promise<void> => {
     const [policies, stored] = await Promise.all([store.policies.listAll(), store.prices.listAll()])
     resolver = createPolicyResolver(limits, policies)
     // Later entries win: defaults ← config ← admin API.
-    prices = createPriceTable([...defaultPrices, ...configured, ...stored])
+    prices = createPriceTable(lastWins([...defaultPrices, ...configured, ...stored]))
   }
   await reload()
 
@@ -130,4 +130,9 @@ export async function buildLimits (options: LimitsOptions): Promise<Limits> {
       await fallback?.close()
     }
   }
+}
+
+/** One entry per model, the last one given winning (defaults ← config ← admin API). */
+function lastWins<T extends { readonly model: string }> (entries: readonly T[]): T[] {
+  return [...new Map(entries.map((e) => [e.model, e])).values()]
 }

@@ -5,8 +5,8 @@ import type { PriceTable } from './pricing.ts'
 import type { UsageRecorder } from './usage-recorder.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { budgetPeriodAt } from './policy-resolver.ts'
-import { estimatePromptTokens } from './estimate-tokens.ts'
-import { requestedMaxTokens } from './max-tokens.ts'
+import { estimatePrompt } from './estimate-tokens.ts'
+import { completionCount, requestedMaxTokens } from './max-tokens.ts'
 import { costMicroUsd } from './pricing.ts'
 import { validateUsage } from './validate-usage.ts'
 import { countStreamedOutput } from './streamed-output.ts'
@@ -35,6 +35,8 @@ export interface Admission {
   readonly counters: CounterStore | null
   readonly checks: readonly LimitCheck[]
   readonly inputEstimate: number
+  /** The part of `inputEstimate` that is a flat allowance for images, audio or files. */
+  readonly mediaEstimate: number
   readonly outputReserve: number
   /** Raw SSE data of a streamed response, tokenised only if the upstream reports no usage. */
   readonly output: string[]
@@ -46,6 +48,8 @@ export interface LimitsEngine {
   settle (ctx: RequestContext, admission: Admission): Promise<void>
 }
 
+const maxTokenizedChars = 128 * 1024
+
 export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine {
   const now = options.now ?? Date.now
   return {
@@ -53,16 +57,21 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       const principal = ctx.principal
       if (principal === null) return null
       const applicable = options.resolver().applicable(principal, ctx.model)
-      const requested = ctx.body === null ? null : requestedMaxTokens(ctx.endpoint, ctx.body)
-      if (applicable.maxTokens !== null && requested !== null && requested > applicable.maxTokens) {
+      const body = ctx.body
+      const generates = body !== null && ctx.endpoint !== 'embeddings' && ctx.endpoint !== 'models'
+      // Output tokens for all `n` completions; a per-credential cap applies to each of them.
+      const requested = body === null ? null : requestedMaxTokens(ctx.endpoint, body)
+      const completions = body === null ? 1 : Math.max(1, completionCount(ctx.endpoint, body))
+      if (applicable.maxTokens !== null && requested !== null && requested > applicable.maxTokens * completions) {
         throw new GatewayError('invalid_request', { param: 'max_tokens', message: `max_tokens may be at most ${applicable.maxTokens} for these credentials.` })
       }
       // A cap with no max_tokens in the request is sent upstream, so the reservation is a real bound.
-      if (applicable.maxTokens !== null && requested === null && ctx.body !== null && ctx.endpoint !== 'embeddings' && ctx.endpoint !== 'models') {
-        ctx.body = { ...ctx.body, max_tokens: applicable.maxTokens }
-      }
-      const outputReserve = ctx.endpoint === 'embeddings' || ctx.endpoint === 'models' ? 0 : (requested ?? applicable.maxTokens ?? options.defaultMaxTokens)
-      const inputEstimate = ctx.body === null ? 0 : estimatePromptTokens(ctx.endpoint, ctx.body, ctx.model ?? '')
+      if (generates && applicable.maxTokens !== null && requested === null) ctx.body = { ...body, max_tokens: applicable.maxTokens }
+      const outputReserve = generates ? (requested ?? (applicable.maxTokens ?? options.defaultMaxTokens) * completions) : 0
+      // Past 128 KiB of text a prompt is counted by its bytes (an upper bound) instead of being
+      // tokenised: tokenising a hostile megabyte costs seconds of event loop.
+      const estimate = body === null ? { tokens: 0, mediaTokens: 0 } : estimatePrompt(ctx.endpoint, body, ctx.model ?? '', maxTokenizedChars)
+      const inputEstimate = estimate.tokens
       const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
       const at = now()
       const checks = buildChecks(applicable.sources, {
@@ -75,7 +84,8 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
         // Fail closed: without a price a budget would let the request through for free.
         throw new GatewayError('forbidden', { param: 'model', message: 'No price is configured for this model, so its budget cannot be enforced. An operator can add one (prices in the config, or POST /admin/v1/prices/{model}).' })
       }
-      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, outputReserve, output: [] }
+      const mediaEstimate = estimate.mediaTokens
+      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, mediaEstimate, outputReserve, output: [] }
       let counters = options.counters()
       let result
       try {
@@ -88,19 +98,20 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       }
       Object.assign(ctx.responseHeaders, rateLimitHeaders(result.states))
       if (!result.ok) throw refusal(result.denied, result.retryAfterMs)
-      return { reservation: result.reservation, counters, checks, inputEstimate, outputReserve, output: [] }
+      return { reservation: result.reservation, counters, checks, inputEstimate, mediaEstimate, outputReserve, output: [] }
     },
 
     async settle (ctx, admission) {
       const forwarded = ctx.upstream !== null && ctx.route !== null
       const streamed = forwarded && ctx.upstream?.kind === 'stream' && ctx.usage === null
-        ? countStreamedOutput(ctx.endpoint, admission.output)
+        ? countStreamedOutput(ctx.endpoint, ctx.model ?? '', admission.output)
         : null
       const usage = forwarded
         ? validateUsage({
           reported: ctx.usage === null ? null : { prompt_tokens: ctx.usage.inputTokens, completion_tokens: ctx.usage.outputTokens },
           estimatedInput: admission.inputEstimate,
-          maxOutput: admission.outputReserve === 0 ? null : admission.outputReserve,
+          estimatedMediaInput: admission.mediaEstimate,
+          maxOutput: admission.outputReserve,
           streamedOutputEstimate: streamed
         })
         : { inputTokens: 0, outputTokens: 0, flags: [] as string[] }
