@@ -16,6 +16,7 @@ import { createPriceTable, type PriceTable } from './pricing.ts'
 import { defaultPrices } from './default-prices.ts'
 import { createUsageRecorder } from './usage-recorder.ts'
 import { createLimitsEngine, type LimitsEngine } from './limits-engine.ts'
+import { modelAllowed } from '../lib/model-pattern.ts'
 
 export interface LimitsOptions {
   readonly config: Readonly<Config>
@@ -95,6 +96,24 @@ export async function buildLimits (options: LimitsOptions): Promise<Limits> {
     defaultMaxTokens: limits.default_max_tokens,
     leaseMs: limits.concurrency_lease_seconds * 1000,
     log,
+    async recordedSpend (target, from, to) {
+      // What a restarted process (or a Redis that lost its data) must not forget. Pending usage
+      // of this process is flushed first; other instances' unflushed seconds are the bound.
+      await usage.flush()
+      const id = target.id ?? undefined
+      const rows = await store.usage.query({
+        from,
+        to: to + 1,
+        ...(target.kind === 'key' ? { keyId: id } : {}),
+        ...(target.kind === 'client' ? { clientId: id } : {}),
+        ...(target.kind === 'tenant' ? { tenant: id } : {}),
+        groupBy: target.kind === 'model' ? ['model'] : [],
+        limit: 10_000
+      })
+      return rows
+        .filter((r) => target.kind !== 'model' || (r.model !== null && id !== undefined && modelAllowed([id], r.model)))
+        .reduce((sum, r) => sum + r.costMicroUsd, 0)
+    },
     onCounterFailure,
     onBudgetEvent (event) {
       events.push(event)

@@ -25,6 +25,17 @@ export function budgetAndSettleTests (withCounters: WithCounters): void {
     assert.equal((await store.peekBudgets(['bg'])).get('bg'), 10_000)
   }))
 
+  test('budget: a seed sets an absent counter (spend recorded before a restart) and never overwrites a live one', withCounters(async ({ store }, clock) => {
+    const resetAt = clock.t + hour
+    await store.seedBudget('seeded', 7_000, resetAt)
+    assert.equal((await store.peekBudgets(['seeded'])).get('seeded'), 7_000)
+    // Only 3,000 left of 10,000: a 4,000 reservation is refused, a 3,000 one passes.
+    refused(await store.acquire([budget('seeded', 10_000, 4_000, resetAt)]))
+    granted(await store.acquire([budget('seeded', 10_000, 3_000, resetAt)]))
+    await store.seedBudget('seeded', 0, resetAt)
+    assert.equal((await store.peekBudgets(['seeded'])).get('seeded'), 10_000, 'a live counter is not lowered')
+  }))
+
   test('budget: the counter ends with its period; a late settlement does not touch the next one', withCounters(async ({ store }, clock) => {
     const resetAt = clock.t + hour
     const old = granted(await store.acquire([budget('bg', 1_000, 800, resetAt)]))

@@ -101,6 +101,12 @@ export interface CounterStore {
    * settled within its period.
    */
   settle (reservation: Reservation, actual: ReadonlyMap<string, number>): Promise<readonly BudgetMovement[]>
+  /**
+   * Sets a budget counter to `spentMicroUsd` only if it does not exist (this period has no counter
+   * yet: a fresh process, or Redis lost it), so spend recorded in the usage store before a restart
+   * still counts. Never lowers or overwrites a live counter.
+   */
+  seedBudget (key: string, spentMicroUsd: number, resetAt: number): Promise<void>
   /** Current spend (micro-USD, reservations included) of budget counters, for the usage API. */
   peekBudgets (keys: readonly string[]): Promise<ReadonlyMap<string, number>>
   /** Resolves when the backing service answers (readiness); rejects otherwise. */

@@ -23,6 +23,8 @@ export interface LimitsEngineOptions {
   readonly leaseMs: number
   readonly log: Logger
   readonly onBudgetEvent: (event: BudgetEvent) => void
+  /** Spend recorded in the usage store for a budget's target since `from` (micro-USD). */
+  readonly recordedSpend: (target: NonNullable<LimitSource['budgetTarget']>, from: number, to: number) => Promise<number>
   /** What to do when the counters cannot be reached: refuse (503), or use `fallback` (per instance). */
   readonly onCounterFailure: (err: unknown) => CounterStore | null
   readonly now?: () => number
@@ -52,6 +54,20 @@ const maxTokenizedChars = 128 * 1024
 
 export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine {
   const now = options.now ?? Date.now
+  // Budget counters this process has seeded from the usage store (once per counter and period).
+  const seeded = new Set<string>()
+  async function seedBudgets (counters: CounterStore, sources: readonly LimitSource[], checks: readonly LimitCheck[], at: number): Promise<void> {
+    for (const source of sources) {
+      if (source.budgetPeriod === null || source.budgetTarget === null) continue
+      const period = budgetPeriodAt(source.budgetPeriod, at)
+      const key = `bg:${source.counterId}:${period.tag}`
+      if (seeded.has(key) || !checks.some((c) => c.key === key)) continue
+      const spent = await options.recordedSpend(source.budgetTarget, period.start, at)
+      await counters.seedBudget(key, spent, period.resetAt)
+      if (seeded.size >= 10_000) seeded.clear()
+      seeded.add(key)
+    }
+  }
   return {
     async admit (ctx) {
       const principal = ctx.principal
@@ -89,6 +105,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       let counters = options.counters()
       let result
       try {
+        await seedBudgets(counters, applicable.sources, checks, at)
         result = await counters.acquire(checks)
       } catch (err) {
         const fallback = options.onCounterFailure(err)

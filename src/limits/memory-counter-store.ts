@@ -216,6 +216,14 @@ export function createMemoryCounterStore (options: MemoryCounterStoreOptions = {
       if (lapsesAt <= t) return []
       return settleAll(c, reservation, actual, t)
     },
+    async seedBudget (key, spentMicroUsd, resetAt) {
+      assertOpen()
+      const entry = c.budgets.get(key)
+      if (entry !== undefined && (entry.resetAt === null || entry.resetAt > now())) return
+      if (resetAt <= now()) return
+      makeRoom(now(), 1)
+      c.budgets.set(key, { spent: Math.max(0, Math.ceil(spentMicroUsd)), resetAt })
+    },
     async peekBudgets (keys) {
       assertOpen()
       const t = now()

@@ -13,6 +13,8 @@ export interface LimitSource {
   readonly budgetMicroUsd: number | null
   readonly budgetPeriod: BudgetPeriod | null
   readonly maxTokens: number | null
+  /** Whose spend a budget counts (stored policies), for seeding its counter from recorded usage. */
+  readonly budgetTarget: { readonly kind: PolicyRecord['targetKind'], readonly id: string | null } | null
 }
 
 /** Every limit that applies to one request, and the tightest `max_tokens` cap among them. */
@@ -93,7 +95,8 @@ function fromValues (counterId: string, v: { requests_per_minute: number | null,
     concurrentRequests: v.concurrent_requests,
     budgetMicroUsd: null,
     budgetPeriod: null,
-    maxTokens: null
+    maxTokens: null,
+    budgetTarget: null
   }
 }
 
@@ -105,21 +108,22 @@ function fromPolicy (p: PolicyRecord): LimitSource {
     concurrentRequests: p.concurrentRequests,
     budgetMicroUsd: p.budgetMicroUsd,
     budgetPeriod: p.budgetPeriod,
-    maxTokens: p.maxTokens
+    maxTokens: p.maxTokens,
+    budgetTarget: { kind: p.targetKind, id: p.targetId }
   }
 }
 
 /** The UTC calendar period a budget counts in: its tag (part of the counter key) and its end. */
-export function budgetPeriodAt (period: BudgetPeriod, now: number): { readonly tag: string, readonly resetAt: number } {
+export function budgetPeriodAt (period: BudgetPeriod, now: number): { readonly tag: string, readonly start: number, readonly resetAt: number } {
   const d = new Date(now)
   if (period === 'daily') {
     const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
-    return { tag: new Date(start).toISOString().slice(0, 10), resetAt: start + 86_400_000 }
+    return { tag: new Date(start).toISOString().slice(0, 10), start, resetAt: start + 86_400_000 }
   }
   if (period === 'monthly') {
     const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)
-    return { tag: new Date(start).toISOString().slice(0, 7), resetAt: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) }
+    return { tag: new Date(start).toISOString().slice(0, 7), start, resetAt: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) }
   }
   // A total budget never resets; its counter lives ten years, then the key is simply gone.
-  return { tag: 'total', resetAt: now + 10 * 365 * 86_400_000 }
+  return { tag: 'total', start: 0, resetAt: now + 10 * 365 * 86_400_000 }
 }

@@ -104,6 +104,11 @@ export function createRedisCounterStore (options: RedisCounterStoreOptions): Cou
       }
       return movements
     },
+    async seedBudget (key, spentMicroUsd, resetAt) {
+      assertOpen()
+      // NX: a live counter (other instances are spending against it) is never overwritten.
+      await redis.set(`${prefix}b:${key}`, String(Math.max(0, Math.ceil(spentMicroUsd))), 'PXAT', Math.floor(resetAt), 'NX')
+    },
     async peekBudgets (keys) {
       assertOpen()
       if (keys.length === 0) return new Map()
