@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
-const COLUMNS = ['direct', 'bare', 'portcullis', 'portcullis-jwt', 'portkey']
+const COLUMNS = ['direct', 'bare', 'portcullis', 'portcullis-jwt', 'portcullis-limits', 'portcullis-redis', 'portkey']
 
 /** The goals Portcullis is held to; see docs/benchmark.md. */
 const GOALS = {
@@ -158,6 +158,14 @@ function comparisonLines (sum) {
   }
   if (ok(p) && ok(bare) && p.errors.ttfb === 0 && bare.errors.ttfb === 0) {
     lines.push(`- Added stream TTFB p50, Portcullis vs bare proxy: ${fmtMs(p.ttfbAddedP50.median, true)} vs ${fmtMs(bare.ttfbAddedP50.median, true)} ms.`)
+  }
+  const lim = sum['portcullis-limits']
+  const red = sum['portcullis-redis']
+  for (const [label, x] of [['limits on, in-process counters', lim], ['limits on, Redis counters', red]]) {
+    if (ok(p) && ok(x) && p.errors.nonStream === 0 && x.errors.nonStream === 0 && x.errors.latency === 0) {
+      const r = (kind) => x[kind].rps.median / p[kind].rps.median
+      lines.push(`- ${label}: throughput ${fmtPct(r('nonStream'))} of Portcullis without limits non-streaming (goal ≥ 95 % in memory), ${fmtPct(r('stream'))} streaming; added latency p50 ${fmtMs(x.addedP50.median, true)} ms vs ${fmtMs(p.addedP50.median, true)} ms without limits (${fmtMs(x.addedP50.median - p.addedP50.median, true)} ms; goal for Redis ≤ +0.3 ms).`)
+    }
   }
   const jwt = sum['portcullis-jwt']
   if (ok(p) && ok(jwt) && ok(bare) && ok(k) && p.errors.nonStream === 0 && jwt.errors.nonStream === 0) {

@@ -1,6 +1,6 @@
 // One benchmark run: the same mock upstream reached directly, through a bare Node proxy, through
 // Portcullis and through the Portkey gateway, one system under test at a time.
-// Usage: node run.mjs [--quick] [--targets direct,bare,portcullis,portcullis-jwt,portkey] [--reps N] [--out NAME]
+// Usage: node run.mjs [--quick] [--targets direct,bare,portcullis,portcullis-jwt,portcullis-limits,portcullis-redis,portkey] [--reps N] [--out NAME]
 import { parseArgs } from 'node:util'
 import { cpus } from 'node:os'
 import { execFileSync } from 'node:child_process'
@@ -14,7 +14,7 @@ import { writeReport } from './report.mjs'
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    targets: { type: 'string', default: 'direct,bare,portcullis,portcullis-jwt,portkey' },
+    targets: { type: 'string', default: 'direct,bare,portcullis,portcullis-jwt,portcullis-limits,portcullis-redis,portkey' },
     reps: { type: 'string' },
     out: { type: 'string' },
   },

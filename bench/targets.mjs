@@ -175,6 +175,18 @@ export const targets = {
     start: (mockUrl) => startPortcullis(mockUrl, 'jwt'),
   },
 
+  'portcullis-limits': {
+    label: 'Portcullis (limits)',
+    description: 'Portcullis with limits on and never reached: global, per-model and per-key RPM/TPM/concurrency and a per-key daily budget, in-process counters',
+    start: (mockUrl) => startPortcullis(mockUrl, 'api_key', { limits: true }),
+  },
+
+  'portcullis-redis': {
+    label: 'Portcullis (limits, Redis)',
+    description: 'the same limits with the counters in Redis (127.0.0.1:6379): one Lua script per request',
+    start: (mockUrl) => startPortcullis(mockUrl, 'api_key', { limits: true, redis: true }),
+  },
+
   portkey: {
     label: 'Portkey',
     description: '@portkey-ai/gateway (build/start-server.js --headless), provider openai, custom host',
@@ -208,14 +220,22 @@ export function portkeyVersion () {
 }
 
 /** Portcullis with an API key, or with an access token obtained at /oauth/token (`auth: 'jwt'`). */
-async function startPortcullis (mockUrl, auth) {
+async function startPortcullis (mockUrl, auth, { limits = false, redis = false } = {}) {
   if (!portcullisCommandExists('start')) throw new Error('`portcullis start` is not available yet')
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'))
   tempDirs.add(dataDir)
   const configFile = join(dataDir, 'bench-config.json')
+  // Limits high enough never to refuse: the benchmark measures what checking them costs.
+  const never = { requests_per_minute: 100_000_000, tokens_per_minute: 1_000_000_000, concurrent_requests: 100_000 }
   writeFileSync(configFile, JSON.stringify({
     upstreams: [{ name: 'bench', type: 'openai', base_url: `${mockUrl}/v1`, api_key: { env: 'BENCH_PROVIDER_KEY' } }],
     models: [{ name: MODEL, upstream: 'bench' }],
+    ...(limits
+      ? {
+          limits: { global: never, models: [{ model: MODEL, ...never }], per_credential: never },
+          prices: [{ model: MODEL, input_per_million_usd: 0.15, output_per_million_usd: 0.6 }],
+        }
+      : {}),
   }, null, 2), { mode: 0o600 })
   const port = await freePort()
   const adminKey = randomBytes(36).toString('base64url')
@@ -226,12 +246,20 @@ async function startPortcullis (mockUrl, auth) {
     PORTCULLIS_ADMIN_KEY: adminKey,
     PORTCULLIS_LOG_LEVEL: 'warn',
     BENCH_PROVIDER_KEY: 'sk-bench-' + randomBytes(12).toString('hex'),
+    ...(redis ? { PORTCULLIS_REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', PORTCULLIS_REDIS_PREFIX: `pcl-bench-${randomBytes(4).toString('hex')}:` } : {}),
   })
   const url = `http://127.0.0.1:${port}`
   const stop = async () => { await proc.stop(); rmSync(dataDir, { recursive: true, force: true }); tempDirs.delete(dataDir) }
   try {
     await waitReady(proc, `${url}/healthz`, { timeoutMs: 60_000 })
     const secret = auth === 'jwt' ? await obtainAccessToken(url, adminKey) : await createApiKey(url, adminKey)
+    if (limits) {
+      // A per-key policy with a daily budget that the run cannot spend: one more set of counters.
+      const keys = await adminGet(url, adminKey, '/keys')
+      await adminPost(url, adminKey, '/policies', {
+        target: { kind: 'key', id: keys.data[0].id }, requests_per_minute: 100_000_000, tokens_per_minute: 1_000_000_000, budget_usd: 1_000_000, budget_period: 'daily',
+      })
+    }
     return { url, path: chatPath, headers: { authorization: `Bearer ${secret}` }, pid: proc.pid, stop, output: proc.output, notable: proc.notable }
   } catch (err) {
     const out = proc.output()
@@ -248,6 +276,13 @@ async function adminPost (url, adminKey, path, body) {
   })
   const text = await res.text()
   if (res.status < 200 || res.status > 299) throw new Error(`POST ${path}: HTTP ${res.status} ${text.slice(0, 500)}`)
+  return JSON.parse(text)
+}
+
+async function adminGet (url, adminKey, path) {
+  const res = await fetch(`${url}/admin/v1${path}`, { headers: { authorization: `Bearer ${adminKey}` } })
+  const text = await res.text()
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${text.slice(0, 500)}`)
   return JSON.parse(text)
 }
 
