@@ -80,6 +80,8 @@ export async function createRedisChangeBus (options: RedisChangeBusOptions): Pro
     }
     if (event.from !== instance) deliver(event.change)
   })
+  // The duplicate shares the options of the main connection (lazy, no offline queue): connect first.
+  if (subscriber.status === 'wait') await subscriber.connect()
   await subscriber.subscribe(channel)
   return {
     kind: 'redis',

@@ -132,7 +132,14 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
           streamedOutputEstimate: streamed
         })
         : { inputTokens: 0, outputTokens: 0, flags: [] as string[] }
-      if (usage.flags.length > 0) ctx.log.warn({ request_id: ctx.requestId, upstream: ctx.route?.upstream ?? null, flags: usage.flags }, 'upstream usage failed validation; the local evidence was billed')
+      if (usage.flags.length > 0) {
+        // Tokenizers differ between providers: a count below our estimate is routine (debug); a
+        // missing, negative, non-numeric or absurd one is an upstream problem worth a warning.
+        const routine = usage.flags.every((f) => f === 'usage_input_below_estimate' || f === 'usage_output_below_estimate')
+        const line = { request_id: ctx.requestId, upstream: ctx.route?.upstream ?? null, flags: usage.flags }
+        if (routine) ctx.log.debug(line, 'upstream usage below the local estimate; the local evidence was billed')
+        else ctx.log.warn(line, 'upstream usage failed validation; the local evidence was billed')
+      }
       const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
       const cost = price === null ? 0 : costMicroUsd(price, usage.inputTokens, usage.outputTokens)
       ctx.costMicroUsd = cost
