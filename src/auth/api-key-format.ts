@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { base62Alphabet as alphabet, randomBase62 } from '../lib/random-base62.ts'
 import { crc32 } from 'node:zlib'
 
 /**
@@ -10,7 +11,6 @@ import { crc32 } from 'node:zlib'
  * - `<checksum>`: CRC32 of everything before it, 6 base62 characters, so a typo or a truncated
  *   key is rejected offline, without a store lookup.
  */
-const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const prefix = 'pcl_'
 const idLength = 16
 const secretLength = 43
@@ -63,15 +63,4 @@ function encodeBase62 (value: bigint, width: number): string {
     n /= 62n
   }
   return out.padStart(width, '0')
-}
-
-function randomBase62 (length: number): string {
-  let out = ''
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      // Rejection sampling: 248 = 4 * 62, so accepted bytes map uniformly onto the alphabet.
-      if (byte < 248 && out.length < length) out += alphabet[byte % 62]
-    }
-  }
-  return out
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBase62 } from '../lib/random-base62.ts'
 import type { BudgetPeriod, PolicyTargetKind } from '../store/store.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { isPublicKeyId } from '../auth/api-key-format.ts'
@@ -20,7 +20,6 @@ export const maxTokensLimit = 1_000_000
 export const maxBudgetUsd = 1_000_000_000
 
 const policyIdPattern = /^pol_[0-9A-Za-z]{16}$/
-const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 // C0/C1 control characters would corrupt tables, logs and terminal output.
 const controlChars = /[\u0000-\u001f\u007f-\u009f]/
 
@@ -30,14 +29,7 @@ export function isPolicyId (text: string): boolean {
 }
 
 export function generatePolicyId (): string {
-  let out = 'pol_'
-  while (out.length < 20) {
-    for (const byte of randomBytes(32)) {
-      // Rejection sampling: 248 = 4 * 62, so accepted bytes map uniformly onto the alphabet.
-      if (byte < 248 && out.length < 20) out += alphabet[byte % 62]
-    }
-  }
-  return out
+  return 'pol_' + randomBase62(16)
 }
 
 function invalid (param: string, message: string): GatewayError {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBase62 } from '../lib/random-base62.ts'
 import type { Scope } from '../auth/scopes.ts'
 import type { RoleTable } from '../auth/roles.ts'
 import { invalid, text, validateAllowedIps, validateMetadata, validateModels, validateRoles, validateScopes } from '../auth/key-rules.ts'
@@ -9,21 +9,13 @@ import { invalid, text, validateAllowedIps, validateMetadata, validateModels, va
  * malformed id without a store lookup.
  */
 const clientIdPattern = /^cli_[0-9A-Za-z]{16}$/
-const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
 export function isClientId (text: string): boolean {
   return clientIdPattern.test(text)
 }
 
 export function generateClientId (): string {
-  let out = 'cli_'
-  while (out.length < 20) {
-    for (const byte of randomBytes(32)) {
-      // Rejection sampling: 248 = 4 * 62, so accepted bytes map uniformly onto the alphabet.
-      if (byte < 248 && out.length < 20) out += alphabet[byte % 62]
-    }
-  }
-  return out
+  return 'cli_' + randomBase62(16)
 }
 
 /** What a caller asks for when registering a client (admin API field names in `param`). */
