@@ -80,9 +80,15 @@ export async function createRedisChangeBus (options: RedisChangeBusOptions): Pro
     }
     if (event.from !== instance) deliver(event.change)
   })
-  // The duplicate shares the options of the main connection (lazy, no offline queue): connect first.
-  if (subscriber.status === 'wait') await subscriber.connect()
-  await subscriber.subscribe(channel)
+  try {
+    // The duplicate shares the options of the main connection (lazy, no offline queue): connect first.
+    if (subscriber.status === 'wait') await subscriber.connect()
+    await subscriber.subscribe(channel)
+  } catch (err) {
+    // A half-open subscriber would keep the process alive after a failed start.
+    subscriber.disconnect()
+    throw err
+  }
   return {
     kind: 'redis',
     publish (event) {
