@@ -114,7 +114,20 @@ function fromPolicy (p: PolicyRecord): LimitSource {
 }
 
 /** The UTC calendar period a budget counts in: its tag (part of the counter key) and its end. */
-export function budgetPeriodAt (period: BudgetPeriod, now: number): { readonly tag: string, readonly start: number, readonly resetAt: number } {
+export interface BudgetPeriodWindow { readonly tag: string, readonly start: number, readonly resetAt: number }
+
+// Per-request calls land in the same period almost always: remember the last answer per kind.
+const lastPeriods = new Map<BudgetPeriod, BudgetPeriodWindow>()
+
+export function budgetPeriodAt (period: BudgetPeriod, now: number): BudgetPeriodWindow {
+  const last = lastPeriods.get(period)
+  if (last !== undefined && period !== 'total' && now >= last.start && now < last.resetAt) return last
+  const computed = computePeriod(period, now)
+  lastPeriods.set(period, computed)
+  return computed
+}
+
+function computePeriod (period: BudgetPeriod, now: number): BudgetPeriodWindow {
   const d = new Date(now)
   if (period === 'daily') {
     const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
