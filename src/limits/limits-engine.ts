@@ -9,7 +9,7 @@ import { estimatePrompt } from './estimate-tokens.ts'
 import { completionCount, requestedMaxTokens } from './max-tokens.ts'
 import { costMicroUsd } from './pricing.ts'
 import { validateUsage } from './validate-usage.ts'
-import { countStreamedOutput } from './streamed-output.ts'
+import { newStreamedOutput, streamedOutputTokens, type StreamedOutput } from './streamed-output.ts'
 import { rateLimitHeaders } from './rate-limit-headers.ts'
 import { budgetCrossings, type BudgetEvent } from './budget-events.ts'
 
@@ -40,8 +40,8 @@ export interface Admission {
   /** The part of `inputEstimate` that is a flat allowance for images, audio or files. */
   readonly mediaEstimate: number
   readonly outputReserve: number
-  /** Raw SSE data of a streamed response, tokenised only if the upstream reports no usage. */
-  readonly output: string[]
+  /** What a streamed response produced, in case the upstream reports no usage. */
+  readonly output: StreamedOutput
 }
 
 export interface LimitsEngine {
@@ -101,7 +101,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
         throw new GatewayError('forbidden', { param: 'model', message: 'No price is configured for this model, so its budget cannot be enforced. An operator can add one (prices in the config, or POST /admin/v1/prices/{model}).' })
       }
       const mediaEstimate = estimate.mediaTokens
-      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, mediaEstimate, outputReserve, output: [] }
+      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, mediaEstimate, outputReserve, output: newStreamedOutput() }
       let counters = options.counters()
       let result
       try {
@@ -115,13 +115,13 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       }
       Object.assign(ctx.responseHeaders, rateLimitHeaders(result.states))
       if (!result.ok) throw refusal(result.denied, result.retryAfterMs)
-      return { reservation: result.reservation, counters, checks, inputEstimate, mediaEstimate, outputReserve, output: [] }
+      return { reservation: result.reservation, counters, checks, inputEstimate, mediaEstimate, outputReserve, output: newStreamedOutput() }
     },
 
     async settle (ctx, admission) {
       const forwarded = ctx.upstream !== null && ctx.route !== null
       const streamed = forwarded && ctx.upstream?.kind === 'stream' && ctx.usage === null
-        ? countStreamedOutput(ctx.endpoint, ctx.model ?? '', admission.output)
+        ? streamedOutputTokens(admission.output)
         : null
       const usage = forwarded
         ? validateUsage({

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../pipeline/context.ts'
 import type { Stage } from '../pipeline/stage.ts'
 import type { LimitsEngine, Admission } from './limits-engine.ts'
+import { addStreamedEvent } from './streamed-output.ts'
 
 /**
  * Rate limits, concurrency and budgets on the request path. `onRequest` reserves (prompt
@@ -18,9 +19,9 @@ export function createLimitsStage (options: { engine: LimitsEngine }): Stage {
       if (admission !== null) admissions.set(ctx, admission)
     },
     onChunk (ctx, event) {
-      // Counted only in case the usage never arrives (a stream cut short): cheap appends here,
-      // tokenised once at completion and only if needed.
-      admissions.get(ctx)?.output.push(event.data)
+      // Only in case the usage never arrives (a stream cut short): two additions per event.
+      const admission = admissions.get(ctx)
+      if (admission !== undefined) addStreamedEvent(admission.output, event.data)
       return event
     },
     async onComplete (ctx) {
