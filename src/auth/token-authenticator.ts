@@ -12,6 +12,7 @@ import { compileIpList, type IpList } from '../lib/ip-list.ts'
 import { expandRoles } from './roles.ts'
 import { proxyScopes } from './scopes.ts'
 import { createVerifiedTokenCache } from './verified-token-cache.ts'
+import { clientTokenRefusal } from '../oauth/client-token-state.ts'
 
 /** Portcullis's own issuer: tokens from `/oauth/token`, verified against the live signing-key ring. */
 export interface OwnIssuer {
@@ -146,12 +147,8 @@ async function ringKey (ring: SigningKeyRing, kid: unknown): Promise<CryptoKey> 
  * revoked. Tenant, model allowlist and IP allowlist come from the client record, not the token.
  */
 function clientPrincipal (token: VerifiedToken, client: ClientRecord | null, ips: WeakMap<ClientRecord, IpList | null>): Principal {
-  if (client === null) throw invalidToken(new Error('client deleted'))
-  if (client.disabledAt !== null) throw invalidToken(new Error('client disabled'))
-  // Whole seconds: a token issued in the same second as "revoke all" is refused too (fail closed).
-  if (client.tokensRevokedBefore !== null && (token.issuedAt ?? 0) * 1000 <= client.tokensRevokedBefore) {
-    throw invalidToken(new Error('client tokens revoked'))
-  }
+  const refusal = clientTokenRefusal(client, token.issuedAt)
+  if (refusal !== null || client === null) throw invalidToken(new Error(refusal ?? 'client deleted'))
   let allowedIps = ips.get(client)
   if (allowedIps === undefined) {
     allowedIps = client.allowedIps === null ? null : compileIpList(client.allowedIps, `client ${client.id} allowed_ips`)

@@ -4,6 +4,7 @@ import type { SigningKeyRing } from './signing-keys.ts'
 import type { TokenDenyList } from './token-deny-list.ts'
 import type { AccessTokenVerifier } from './access-token.ts'
 import { createAccessTokenVerifier } from './access-token.ts'
+import { clientTokenRefusal } from './client-token-state.ts'
 import { createClientAuthenticator } from './client-authentication.ts'
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.ts'
 import { createRevocationEndpoint, type RevocationEndpoint } from './revocation.ts'
@@ -38,15 +39,11 @@ export function createOAuthEndpoints (options: OAuthEndpointsOptions): OAuthEndp
     ...(options.scryptParams === undefined ? {} : { scryptParams: options.scryptParams })
   })
   const verifySignature = createAccessTokenVerifier(ring, { issuer, audience })
-  // A token outlives nothing about its client: once the client is deleted, disabled or has had
-  // all its tokens revoked, introspection answers inactive, exactly as the proxy refuses it.
+  // Introspection answers inactive exactly when the proxy would refuse the token.
   const verifyToken: AccessTokenVerifier = async (token) => {
     const claims = await verifySignature(token)
     if (claims === null) return null
-    const client = await clients.find(claims.clientId)
-    if (client === null || client.disabledAt !== null) return null
-    if (client.tokensRevokedBefore !== null && claims.iat * 1000 <= client.tokensRevokedBefore) return null
-    return claims
+    return clientTokenRefusal(await clients.find(claims.clientId), claims.iat) === null ? claims : null
   }
   return Object.freeze({
     token: createTokenEndpoint({ ring, issuer, audience, authenticateClient, lifetimeSeconds: options.lifetimeSeconds }),
