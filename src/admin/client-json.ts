@@ -1,5 +1,6 @@
 import type { ClientRecord } from '../store/store.ts'
 import type { ClientStatus } from '../oauth/client-service.ts'
+import { unixSeconds } from './unix-seconds.ts'
 
 /**
  * An OAuth client as the admin API shows it (snake_case, Unix seconds like key-json.ts). Never
@@ -36,9 +37,6 @@ export interface DeletedClientJson {
   deleted: true
 }
 
-function seconds (ms: number | null): number | null {
-  return ms === null ? null : Math.floor(ms / 1000)
-}
 
 // Fields are copied one by one: spreading the record would leak secretHash into responses.
 export function clientJson (client: ClientRecord, status: ClientStatus, secret?: string): ClientJson {
@@ -55,10 +53,10 @@ export function clientJson (client: ClientRecord, status: ClientStatus, secret?:
     status,
     created_at: Math.floor(client.createdAt / 1000),
     created_by: client.createdBy,
-    rotated_at: seconds(client.rotatedAt),
-    previous_secret_expires_at: client.previousSecretHash === null ? null : seconds(client.previousExpiresAt),
-    disabled_at: seconds(client.disabledAt),
-    tokens_revoked_before: seconds(client.tokensRevokedBefore),
+    rotated_at: unixSeconds(client.rotatedAt),
+    previous_secret_expires_at: client.previousSecretHash === null ? null : unixSeconds(client.previousExpiresAt),
+    disabled_at: unixSeconds(client.disabledAt),
+    tokens_revoked_before: unixSeconds(client.tokensRevokedBefore),
     metadata: client.metadata === null ? null : { ...client.metadata }
   }
   if (secret !== undefined) json.client_secret = secret

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import type { ClientStore, Store } from '../store/store.ts'
+import type { Store } from '../store/store.ts'
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts'
 import { createClientService, type ClientService, type ClientServiceOptions } from '../oauth/client-service.ts'
 import { defaultRoles } from '../auth/roles.ts'
@@ -11,6 +11,7 @@ import { fastScrypt } from '../oauth/oauth-test-fixture.ts'
 import { startKeyService, type KeyServiceFixture } from '../auth/key-service-fixture.ts'
 import { createAdminTestApp } from './admin-test-app.ts'
 import { clientRoutes } from './clients-routes.ts'
+import { countCalls } from '../lib/count-calls-fixture.ts'
 
 /** Test support: a client service on a real SQLite store in a temp dir, with a settable clock. */
 export interface ClientServiceFixture {
@@ -36,19 +37,6 @@ export async function startClientService (t: TestContext, overrides: Partial<Omi
     await rm(dataDir, { recursive: true, force: true })
   })
   return { service, store, dataDir, calls, clock }
-}
-
-function countCalls (inner: ClientStore, calls: Record<string, number>): ClientStore {
-  return new Proxy(inner, {
-    get (target, prop) {
-      const value: unknown = Reflect.get(target, prop)
-      if (typeof value !== 'function' || typeof prop !== 'string') return value
-      return (...args: unknown[]) => {
-        calls[prop] = (calls[prop] ?? 0) + 1
-        return Reflect.apply(value, target, args)
-      }
-    }
-  })
 }
 
 /** The admin API with the client routes, authenticated by a real key service, and admin keys of each kind. */

@@ -1,5 +1,6 @@
 import type { KeyRecord } from '../store/store.ts'
 import type { KeyStatus } from '../auth/key-service.ts'
+import { unixSeconds } from './unix-seconds.ts'
 
 /** An API key as the admin API shows it (snake_case, Unix seconds like the OpenAI API). Never the hash. */
 export interface KeyJson {
@@ -24,9 +25,6 @@ export interface KeyJson {
   secret?: string
 }
 
-function seconds (ms: number | null): number | null {
-  return ms === null ? null : Math.floor(ms / 1000)
-}
 
 // Fields are copied one by one: spreading the record would leak secretHash into responses.
 export function keyJson (key: KeyRecord, status: KeyStatus, secret?: string): KeyJson {
@@ -42,10 +40,10 @@ export function keyJson (key: KeyRecord, status: KeyStatus, secret?: string): Ke
     last_four: key.lastFour,
     created_at: Math.floor(key.createdAt / 1000),
     created_by: key.createdBy,
-    last_used_at: seconds(key.lastUsedAt),
-    expires_at: seconds(key.expiresAt),
-    revoked_at: seconds(key.revokedAt),
-    rotated_at: seconds(key.rotatedAt),
+    last_used_at: unixSeconds(key.lastUsedAt),
+    expires_at: unixSeconds(key.expiresAt),
+    revoked_at: unixSeconds(key.revokedAt),
+    rotated_at: unixSeconds(key.rotatedAt),
     status,
     metadata: key.metadata === null ? null : { ...key.metadata }
   }

@@ -7,6 +7,7 @@ import type { SigningAlgorithm } from '../oauth/signing-keys.ts'
 import { parseInput } from './parse-input.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import type { Principal } from '../pipeline/context.ts'
+import { unixSeconds } from './unix-seconds.ts'
 
 /** A published signing key as the admin API shows it (snake_case, Unix seconds). Never a private member. */
 export interface SigningKeyJson {
@@ -32,9 +33,6 @@ const rotateBody = z.strictObject({
   algorithm: z.enum(signingAlgorithms as readonly [SigningAlgorithm, ...SigningAlgorithm[]]).optional()
 })
 
-function seconds (ms: number | null): number | null {
-  return ms === null ? null : Math.floor(ms / 1000)
-}
 
 // Fields copied one by one, the JWK reduced to its public members again: the summary already has
 // no private member, and this keeps it so whatever the summary grows.
@@ -45,8 +43,8 @@ export function signingKeyJson (key: SigningKeySummary): SigningKeyJson {
     alg: key.alg,
     status: key.status,
     created_at: Math.floor(key.createdAt / 1000),
-    retired_at: seconds(key.retiredAt),
-    retire_after: seconds(key.retireAfter),
+    retired_at: unixSeconds(key.retiredAt),
+    retire_after: unixSeconds(key.retireAfter),
     public_jwk: publicMembers(key.publicJwk)
   }
 }

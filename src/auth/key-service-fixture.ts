@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { TestContext } from 'node:test'
-import type { KeyStore, Store } from '../store/store.ts'
+import type { Store } from '../store/store.ts'
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts'
 import { createKeyService, type KeyService, type KeyServiceOptions } from './key-service.ts'
 import { silentLog } from '../pipeline/silent-log.ts'
+import { countCalls } from '../lib/count-calls-fixture.ts'
 
 /** Test support: a key service on a real SQLite store in a temp dir, with a settable clock. */
 export interface KeyServiceFixture {
@@ -44,17 +45,4 @@ export async function startKeyService (
     await rm(dataDir, { recursive: true, force: true })
   })
   return { service, store, dataDir, calls, clock }
-}
-
-function countCalls (inner: KeyStore, calls: Record<string, number>): KeyStore {
-  return new Proxy(inner, {
-    get (target, prop) {
-      const value: unknown = Reflect.get(target, prop)
-      if (typeof value !== 'function' || typeof prop !== 'string') return value
-      return (...args: unknown[]) => {
-        calls[prop] = (calls[prop] ?? 0) + 1
-        return Reflect.apply(value, target, args)
-      }
-    }
-  })
 }
