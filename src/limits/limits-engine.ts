@@ -1,7 +1,7 @@
 import type { Logger, RequestContext } from '../pipeline/context.ts'
 import type { CounterStore, LimitCheck, Reservation } from './counter-store.ts'
 import type { PolicyResolver, LimitSource } from './policy-resolver.ts'
-import type { PriceTable } from './pricing.ts'
+import type { Price, PriceTable } from './pricing.ts'
 import type { UsageRecorder } from './usage-recorder.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { budgetPeriodAt } from './policy-resolver.ts'
@@ -40,6 +40,8 @@ export interface Admission {
   /** The part of `inputEstimate` that is a flat allowance for images, audio or files. */
   readonly mediaEstimate: number
   readonly outputReserve: number
+  /** The model's price, looked up once at admission; null when the model has none. */
+  readonly price: Price | null
   /** What a streamed response produced, in case the upstream reports no usage. */
   readonly output: StreamedOutput
 }
@@ -101,7 +103,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
         throw new GatewayError('forbidden', { param: 'model', message: 'No price is configured for this model, so its budget cannot be enforced. An operator can add one (prices in the config, or POST /admin/v1/prices/{model}).' })
       }
       const mediaEstimate = estimate.mediaTokens
-      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, mediaEstimate, outputReserve, output: newStreamedOutput() }
+      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, mediaEstimate, outputReserve, price, output: newStreamedOutput() }
       let counters = options.counters()
       let result
       try {
@@ -115,7 +117,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       }
       Object.assign(ctx.responseHeaders, rateLimitHeaders(result.states))
       if (!result.ok) throw refusal(result.denied, result.retryAfterMs)
-      return { reservation: result.reservation, counters, checks, inputEstimate, mediaEstimate, outputReserve, output: newStreamedOutput() }
+      return { reservation: result.reservation, counters, checks, inputEstimate, mediaEstimate, outputReserve, price, output: newStreamedOutput() }
     },
 
     async settle (ctx, admission) {
@@ -140,7 +142,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
         if (routine) ctx.log.debug(line, 'upstream usage below the local estimate; the local evidence was billed')
         else ctx.log.warn(line, 'upstream usage failed validation; the local evidence was billed')
       }
-      const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
+      const price = admission.price
       const cost = price === null ? 0 : costMicroUsd(price, usage.inputTokens, usage.outputTokens)
       ctx.costMicroUsd = cost
       const actual = new Map<string, number>()

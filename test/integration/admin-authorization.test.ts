@@ -247,3 +247,12 @@ test('roles: auth.roles in the config defines a role that can list keys, and not
     await ops.close()
   }
 })
+
+test('signing keys serve every tenant: a tenant-bound credential is refused even with admin:config', async () => {
+  const tenantConfig = (await gw.createKey({ name: 'acme-config', tenant: 'acme', scopes: ['admin:config'] })).secret
+  const signing = routes.filter((r) => r.url.startsWith('/admin/v1/signing-keys'))
+  assert.ok(signing.length >= 2)
+  const before = await call(gw, 'GET', '/admin/v1/signing-keys', gw.adminKey)
+  for (const route of signing) assertRefused(await call(gw, route.method, route.url, tenantConfig), 403, 'forbidden', label(route))
+  assert.deepEqual(await call(gw, 'GET', '/admin/v1/signing-keys', gw.adminKey), before, 'nothing was rotated')
+})

@@ -20,7 +20,7 @@ before(async () => {
     logLevel: 'warn',
     config: {
       upstreams: [{ name: 'up', type: 'openai', base_url: up.url }],
-      models: [{ name: 'mock-*', upstream: 'up' }],
+      models: [{ name: 'mock-*', upstream: 'up' }, { name: 'unpriced-model', upstream: 'up' }],
       limits: { usage_flush_ms: 100 },
       prices: [{ model: 'mock-*', input_per_million_usd: usdPerToken * 1e6, output_per_million_usd: usdPerToken * 1e6 }]
     }
@@ -276,4 +276,17 @@ test('max_tokens above the policy cap is a 400 naming max_tokens; without max_to
   assert.equal((await chat(key.secret, chatBody('at the cap', { max_tokens: 50 }))).status, 200)
   assert.equal((await chat(key.secret, chatBody('no cap given'))).status, 200)
   assert.equal(up.stats.recent.at(-1)?.body?.max_tokens, 50, 'the cap bounds the answer upstream')
+})
+
+test('a budget on a model without a price fails closed: 403 forbidden naming the model, nothing forwarded', async () => {
+  const key = await keyWithPolicy({ budget_usd: 10, budget_period: 'daily' })
+  const before = up.stats.requests
+  const refused = await chat(key.secret, { ...chatBody('hello'), model: 'unpriced-model' })
+  assert.equal(refused.status, 403, refused.text)
+  assert.equal(refused.body.error.code, 'forbidden')
+  assert.equal(refused.body.error.param, 'model')
+  assert.equal(up.stats.requests, before)
+  // Without a budget the same model passes: the refusal is about enforcing a budget, not the model.
+  const free = await gw.createKey()
+  assert.equal((await chat(free.secret, { ...chatBody('hello'), model: 'unpriced-model' })).status, 200)
 })
