@@ -2,9 +2,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import type { PolicyRecord, PriceRecord, Store, UsageDelta, UsageQuery } from './store.ts'
-import type { MakeStore } from './store-contract.ts'
-
-type WithStore = (fn: (store: Store) => Promise<void>) => () => Promise<void>
+import { withStoreFrom, type MakeStore, type WithStore } from './store-contract.ts'
 
 let counter = 0
 
@@ -42,14 +40,7 @@ function everything (overrides: Partial<UsageQuery> = {}): UsageQuery {
 
 /** Policies, prices and usage: the part of the store contract the limits stage relies on. */
 export function runLimitsStoreContract (name: string, makeStore: MakeStore): void {
-  const withStore: WithStore = (fn) => async () => {
-    const { store, dispose } = await makeStore()
-    try {
-      await fn(store)
-    } finally {
-      await dispose()
-    }
-  }
+  const withStore = withStoreFrom(makeStore)
   describe(`store contract (limits): ${name}`, () => {
     policyTests(withStore)
     priceTests(withStore)

@@ -1,9 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import type { WithStore } from './store-contract.ts'
 import type { ClientRecord, RevokedToken, SigningKeyRecord, Store } from './store.ts'
-
-type WithStore = (fn: (store: Store) => Promise<void>) => () => Promise<void>
 
 let counter = 0
 

@@ -36,11 +36,10 @@ export function sampleKey (overrides: Partial<KeyRecord> = {}): KeyRecord {
 }
 
 /** Wraps a test body with a fresh store that is disposed afterwards. */
-type WithStore = (fn: (store: Store) => Promise<void>) => () => Promise<void>
+export type WithStore = (fn: (store: Store) => Promise<void>) => () => Promise<void>
 
-/** The one contract every Store adapter must pass. */
-export function runStoreContract (name: string, makeStore: MakeStore): void {
-  const withStore: WithStore = (fn) => async () => {
+export function withStoreFrom (makeStore: MakeStore): WithStore {
+  return (fn) => async () => {
     const { store, dispose } = await makeStore()
     try {
       await fn(store)
@@ -48,6 +47,11 @@ export function runStoreContract (name: string, makeStore: MakeStore): void {
       await dispose()
     }
   }
+}
+
+/** The one contract every Store adapter must pass. */
+export function runStoreContract (name: string, makeStore: MakeStore): void {
+  const withStore = withStoreFrom(makeStore)
 
   describe(`store contract: ${name}`, () => {
     test('ping resolves on an open store; close is idempotent and ping then rejects', async () => {
