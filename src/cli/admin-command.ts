@@ -78,3 +78,22 @@ export async function fetchAllPages<T> (conn: AdminConnection, path: string, ten
   } while (after !== null)
   return items
 }
+
+/** Options every credential (API key, OAuth client) is created with. */
+export const credentialOptions: Command['options'] = {
+  name: { type: 'string' }, scopes: { type: 'string' }, roles: { type: 'string' }, tenant: { type: 'string' },
+  models: { type: 'string' }, 'allowed-ips': { type: 'string' }, metadata: { type: 'string' }
+}
+
+/** The admin API body fields of a new key or client, from `credentialOptions`; usage errors for what is missing. */
+export function credentialFields (args: CommandArgs): Record<string, unknown> {
+  const name = stringOption(args, 'name')
+  const scopes = listOption(args, 'scopes')
+  const roles = listOption(args, 'roles')
+  if (name === undefined || (scopes === undefined && roles === undefined)) throw new UsageError('--name and --scopes (or --roles) are required')
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
+  return {
+    name, scopes, roles, tenant: stringOption(args, 'tenant'), models: listOption(args, 'models'),
+    allowed_ips: listOption(args, 'allowed-ips'), metadata: metadataOption(args)
+  }
+}

@@ -3,7 +3,7 @@ import type { ClientJson, DeletedClientJson } from '../admin/client-json.ts'
 import { UsageError } from './command.ts'
 import { parseDuration } from '../lib/duration.ts'
 import { adminRequest, stringOption } from './admin-client.ts'
-import { adminCommand, fetchAllPages, listOption, metadataOption, type AdminAction } from './admin-command.ts'
+import { adminCommand, credentialFields, credentialOptions, fetchAllPages, type AdminAction } from './admin-command.ts'
 import { formatDetails, formatTable, formatTime } from './format-table.ts'
 
 /** Builds a clients command (see admin-command.ts). */
@@ -55,21 +55,9 @@ export const clientsCreateCommand = clientsCommand('create', 'Register an OAuth 
   'create --name NAME --scopes chat,embeddings [--roles user] [--tenant T] [--models \'gpt-4o-mini,qwen2.5-*\'] ' +
   '[--allowed-ips 10.0.0.0/8,2001:db8::/32] [--metadata JSON] [--json]\n\n' +
   'Give --scopes, --roles or both; a token for the client carries at most these scopes.',
-  {
-    name: { type: 'string' }, scopes: { type: 'string' }, roles: { type: 'string' }, tenant: { type: 'string' },
-    models: { type: 'string' }, 'allowed-ips': { type: 'string' }, metadata: { type: 'string' }
-  },
+  credentialOptions,
   async (conn, args, io) => {
-    const name = stringOption(args, 'name')
-    const scopes = listOption(args, 'scopes')
-    const roles = listOption(args, 'roles')
-    if (name === undefined || (scopes === undefined && roles === undefined)) throw new UsageError('--name and --scopes (or --roles) are required')
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
-    const body = {
-      name, scopes, roles, tenant: stringOption(args, 'tenant'), models: listOption(args, 'models'),
-      allowed_ips: listOption(args, 'allowed-ips'), metadata: metadataOption(args)
-    }
-    const client = await adminRequest(conn, 'POST', '/clients', body) as ClientJson
+    const client = await adminRequest(conn, 'POST', '/clients', credentialFields(args)) as ClientJson
     printClient(io, args, client, `Created ${client.client_id} (${client.name})`)
   })
 

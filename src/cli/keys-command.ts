@@ -2,7 +2,7 @@ import type { CliIo, Command, CommandArgs } from './command.ts'
 import type { KeyJson } from '../admin/key-json.ts'
 import { UsageError } from './command.ts'
 import { adminRequest, stringOption } from './admin-client.ts'
-import { adminCommand, durationOption, fetchAllPages, listOption, metadataOption, type AdminAction } from './admin-command.ts'
+import { adminCommand, credentialFields, credentialOptions, durationOption, fetchAllPages, type AdminAction } from './admin-command.ts'
 import { formatDetails, formatTable, formatTime } from './format-table.ts'
 import { allScopes } from '../auth/scopes.ts'
 
@@ -42,22 +42,12 @@ export const keysCreateCommand = keysCommand('create', 'Create an API key; its s
   'create --name NAME (--scopes chat,embeddings | --roles developer) [--models \'gpt-4o-mini,qwen2.5-*\'] [--allowed-ips 10.0.0.0/8,2001:db8::/32]\n' +
   '       [--ttl 24h] [--tenant T] [--metadata JSON] [--json]\n\n' +
   `Scopes: ${allScopes.join(', ')}.\nRoles: user, developer, auditor, tenant-admin, admin (and those in auth.roles). --ttl takes 30s, 15m, 24h, 7d.`,
-  {
-    name: { type: 'string' }, scopes: { type: 'string' }, roles: { type: 'string' }, models: { type: 'string' }, 'allowed-ips': { type: 'string' },
-    ttl: { type: 'string' }, tenant: { type: 'string' }, metadata: { type: 'string' }
-  },
+  { ...credentialOptions, ttl: { type: 'string' } },
   async (conn, args, io) => {
-    const name = stringOption(args, 'name')
-    const scopes = listOption(args, 'scopes')
-    const roles = listOption(args, 'roles')
-    if (name === undefined || (scopes === undefined && roles === undefined)) throw new UsageError('--name and --scopes (or --roles) are required')
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`)
+    const fields = credentialFields(args)
     const ttl = durationOption(args, 'ttl')
     if (ttl === 0) throw new UsageError('--ttl must be longer than 0s')
-    const body = {
-      name, scopes, roles, models: listOption(args, 'models'), allowed_ips: listOption(args, 'allowed-ips'), tenant: stringOption(args, 'tenant'),
-      expires_in: ttl, metadata: metadataOption(args)
-    }
+    const body = { ...fields, expires_in: ttl }
     const key = await adminRequest(conn, 'POST', '/keys', body) as KeyJson
     printKey(io, args, key, `Created ${key.id} (${key.name})`)
   })
