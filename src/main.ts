@@ -11,6 +11,10 @@ import { ensureDataDir, loadMasterKey } from './crypto/master-key.ts'
 import { openBackends, type Backends } from './cluster/open-backends.ts'
 import { applyRemoteChanges } from './cluster/broadcast-changes.ts'
 import { buildLimits, type Limits } from './limits/build-limits.ts'
+import { buildAudit, type Audit } from './audit/build-audit.ts'
+import { buildAuditSearch, type AuditSearch } from './audit/build-audit-search.ts'
+import { createEvidenceSink } from './audit/evidence-sink.ts'
+import { startAuditRetention } from './audit/audit-retention.ts'
 import { buildIdentity, type Identity } from './auth/build-identity.ts'
 import { checkIssuer } from './oauth/authorization-server-metadata.ts'
 import { buildUpstreams } from './upstream/build-upstreams.ts'
@@ -19,6 +23,8 @@ import { createStages } from './pipeline/stage-order.ts'
 import { buildServer } from './server/build-server.ts'
 import { registerAdminRoutes } from './admin/admin-routes.ts'
 import { shutdownGracefully } from './server/shutdown.ts'
+import { buildMetrics, type Metrics } from './observability/build-metrics.ts'
+import { registerMetricsRoute, startMetricsListener, type MetricsListener } from './server/metrics-routes.ts'
 
 export interface StartOptions {
   readonly config: Readonly<Config>
@@ -40,6 +46,12 @@ export interface RunningGateway {
   readonly clients: ClientService
   readonly store: Store
   readonly limits: Limits
+  /** The request audit log: writer, record stage, listeners for other sinks. */
+  readonly audit: Audit
+  /** Request metrics (docs/metrics.md); `guardVerdict` is for the content guards. */
+  readonly metrics: Metrics
+  /** The unauthenticated metrics listener (`metrics.listen`), or null. */
+  readonly metricsUrl: string | null
   /** Method, path and required scope of every admin route (for authorisation tests and docs). */
   readonly adminRoutes: ReadonlyArray<{ readonly method: string, readonly url: string, readonly scope: string }>
   /** Drains in-flight requests (bounded by `server.shutdown_timeout_ms`) and releases everything. */
@@ -80,14 +92,35 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
   const resolveClientIp = createClientIpResolver(config.server.trusted_proxies)
   let identity: Identity
   let limits: Limits
+  let audit: Audit
+  let auditSearch: AuditSearch
+  try {
+    audit = await buildAudit({ config, masterKey, log: logger })
+  } catch (err) {
+    await backends.close()
+    throw new StartupError((err as Error).message)
+  }
+  try {
+    // With PostgreSQL, sealed records are mirrored to a table that search reads (docs/audit.md).
+    const databaseUrl = store.kind === 'postgres' ? await optionalSecret(config.database_url, env) : null
+    auditSearch = await buildAuditSearch({ audit, databaseUrl, databaseSchema: config.database_schema, log: logger })
+  } catch (err) {
+    await audit.close()
+    await backends.close()
+    throw new StartupError((err as Error).message)
+  }
+  // Admin actions and OAuth requests go into the same chain as proxy requests.
+  const evidence = createEvidenceSink(audit, { onFailure: config.audit.on_failure, log: logger })
   try {
     identity = await buildIdentity({
-      config, store, masterKey, bootstrapAdminKey, log: logger, resolveClientIp, bus,
+      config, store, masterKey, bootstrapAdminKey, log: logger, resolveClientIp, bus, audit: evidence,
       resolveSecret: (ref) => resolveSecret(ref, { env }),
       ...(options.scryptParams === undefined ? {} : { scryptParams: options.scryptParams })
     })
     limits = await buildLimits({ config, store, redis: backends.redis, bus, log: logger })
   } catch (err) {
+    await audit.close()
+    await auditSearch.close()
     await backends.close()
     throw new StartupError((err as Error).message)
   }
@@ -104,17 +137,34 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     demoKey = demo.secret
   }
 
-  const stages = createStages({ resolveClientIp, credentials: identity.credentials, limits: limits.engine, routes, providers })
+  const metrics = buildMetrics({ config, routes, auditStatus: () => audit.writer.status() })
+  const retentionDays = config.audit.retention_days
+  const retention = retentionDays === undefined ? null : startAuditRetention({ dir: audit.dir, retentionDays, append: audit.append, writer: audit.writer, log: logger })
+  const stages = createStages({ resolveClientIp, credentials: identity.credentials, limits: limits.engine, routes, providers, audit, metrics: metrics.stages })
+  const registry = metrics.registry
   const server = await buildServer({
     logger,
     maxBodyBytes: config.server.max_body_bytes,
     keepAliveTimeoutMs: config.server.keep_alive_timeout_ms,
     stages,
-    readiness: backends.readiness,
-    registerAdmin: (app) => registerAdminRoutes(app, { credentials: identity.credentials, resolveClientIp, routes: [...identity.adminRoutes, ...limits.adminRoutes] }),
-    ...(identity.registerOAuth === null ? {} : { registerOAuth: identity.registerOAuth })
+    resolveClientIp,
+    readiness: { ...backends.readiness, audit: async () => { const r = audit.ready(); if (!r.ok) throw new Error(r.detail) } },
+    registerAdmin: (app) => registerAdminRoutes(app, { credentials: identity.credentials, resolveClientIp, routes: [...identity.adminRoutes, ...limits.adminRoutes, ...auditSearch.adminRoutes], audit: evidence }),
+    ...(identity.registerOAuth === null ? {} : { registerOAuth: identity.registerOAuth }),
+    ...(registry === null ? {} : { registerMetrics: (app) => registerMetricsRoute(app, { metrics: registry, credentials: identity.credentials, resolveClientIp }) })
   })
   await server.app.listen({ host: config.server.host, port: config.server.port })
+  const listen = config.metrics.listen
+  let metricsListener: MetricsListener | null = null
+  if (registry !== null && listen !== undefined) {
+    try {
+      metricsListener = await startMetricsListener({ host: listen.host, port: listen.port, metrics: registry, logger })
+    } catch (err) {
+      await server.app.close()
+      throw new StartupError(`metrics.listen: ${(err as Error).message}`)
+    }
+    logger.info({ url: metricsListener.url }, 'unauthenticated metrics listener started (metrics.listen)')
+  }
   const address = server.app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
@@ -131,12 +181,20 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     clients: identity.clients,
     store,
     limits,
-    adminRoutes: [...identity.adminRoutes, ...limits.adminRoutes].map((r) => ({ method: r.method, url: `/admin/v1${r.url}`, scope: r.scope })),
+    audit,
+    metrics,
+    metricsUrl: metricsListener?.url ?? null,
+    adminRoutes: [...identity.adminRoutes, ...limits.adminRoutes, ...auditSearch.adminRoutes].map((r) => ({ method: r.method, url: `/admin/v1${r.url}`, scope: r.scope })),
     close () {
       closing ??= (async () => {
         await shutdownGracefully(server, config.server.shutdown_timeout_ms, logger)
+        await metricsListener?.close()
         await Promise.allSettled([...providers.values()].map((p) => p.close()))
         await limits.close()
+        await retention?.stop()
+        // After the drain and the settle: every request is recorded before the final checkpoint.
+        await audit.close()
+        await auditSearch.close()
         await identity.close()
         await backends.close()
         logger.flush()

@@ -7,12 +7,14 @@ import { registerAdminRoutes } from './admin-routes.ts'
 import { keyRoutes } from './keys-routes.ts'
 import { createCredentialAuthenticator } from '../auth/credential-authenticator.ts'
 import { createClientIpResolver } from '../edge/client-ip.ts'
+import { collectingEvidenceSink, type EvidenceSink } from '../audit/evidence-sink.ts'
 
 /**
  * Test support: a bare Fastify app with the admin routes (the key routes, plus `extra`) and the
- * same error envelope the server installs. `routes` receives every route the admin API registered.
+ * same error envelope the server installs. `routes` receives every route the admin API registered;
+ * `audit` the admin audit records.
  */
-export async function createAdminTestApp (t: TestContext, keys: KeyService, routes: RouteOptions[] = [], extra: readonly AdminRoute[] = []): Promise<FastifyInstance> {
+export async function createAdminTestApp (t: TestContext, keys: KeyService, routes: RouteOptions[] = [], extra: readonly AdminRoute[] = [], audit: EvidenceSink = collectingEvidenceSink()): Promise<FastifyInstance> {
   const app = Fastify()
   app.setErrorHandler((err, _request, reply) => {
     const e = toGatewayError(err)
@@ -23,7 +25,8 @@ export async function createAdminTestApp (t: TestContext, keys: KeyService, rout
   await registerAdminRoutes(app, {
     credentials: createCredentialAuthenticator({ keys, tokens: null, throttle: null }),
     resolveClientIp: createClientIpResolver([]),
-    routes: [...keyRoutes(keys), ...extra]
+    routes: [...keyRoutes(keys), ...extra],
+    audit
   })
   t.after(() => app.close())
   return app

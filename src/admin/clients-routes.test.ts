@@ -9,6 +9,7 @@ import { handleError } from '../server/error-handler.ts'
 import { createCredentialAuthenticator } from '../auth/credential-authenticator.ts'
 import { createClientIpResolver } from '../edge/client-ip.ts'
 import { verifyClientSecretWithRotation } from '../oauth/client-secret.ts'
+import { collectingEvidenceSink } from '../audit/evidence-sink.ts'
 
 type Method = 'GET' | 'POST' | 'DELETE'
 
@@ -199,10 +200,12 @@ test('canary: a client secret never appears in list or get answers, error bodies
   const logger = pino({ level: 'trace' }, { write: (line: string) => { logs.push(line) } })
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger })
   app.setErrorHandler(handleError)
+  const audit = collectingEvidenceSink()
   await registerAdminRoutes(app, {
     credentials: createCredentialAuthenticator({ keys: h.keys.service, tokens: null, throttle: null }),
     resolveClientIp: createClientIpResolver([]),
-    routes: clientRoutes(h.clients.service)
+    routes: clientRoutes(h.clients.service),
+    audit
   })
   t.after(() => app.close())
   const request = async (method: Method, url: string, payload?: object) => {
@@ -227,5 +230,7 @@ test('canary: a client secret never appears in list or get answers, error bodies
     assert.match(secret, /^pcs_/)
     for (const answer of answers) assert.ok(!answer.text.includes(secret) && !answer.text.includes(secret.slice(4)), answer.text.slice(0, 120))
     assert.ok(!logs.join('\n').includes(secret.slice(4)))
+    assert.ok(!JSON.stringify(audit.records).includes(secret.slice(4)), 'no secret in an audit record')
   }
+  assert.equal(audit.records.length, 2 + answers.length, 'one audit record per admin request')
 })

@@ -69,6 +69,7 @@ class FileAuditWriter implements AuditWriter {
   #durable: ChainHead
   #checkpoint: { seq: number, at: number }
   #failure: Error | null = null
+  #failures = 0
   #closed = false
   #filesClosed = false
   #flushScheduled = false
@@ -106,6 +107,7 @@ class FileAuditWriter implements AuditWriter {
       healthy: this.#failure === null,
       pending: this.#queue.length,
       lastError: this.#failure?.message ?? null,
+      writeFailures: this.#failures,
       writtenSeq: this.#written.seq,
       durableSeq: this.#durable.seq,
       checkpointSeq: this.#checkpoint.seq,
@@ -208,6 +210,7 @@ class FileAuditWriter implements AuditWriter {
         this.#failure = null
       } catch (err) {
         this.#failure = err instanceof Error ? err : new Error(String(err))
+        this.#failures += 1
         this.#scheduleRetry()
         throw this.#failure
       }

@@ -6,6 +6,8 @@ export interface AuditWriterStatus {
   readonly healthy: boolean
   readonly pending: number
   readonly lastError: string | null
+  /** Failed write or fsync attempts since start (each retry that fails counts), for metrics. */
+  readonly writeFailures: number
   readonly writtenSeq: number
   readonly durableSeq: number
   readonly checkpointSeq: number

@@ -23,6 +23,7 @@ import { createOAuthEndpoints, type OAuthEndpoints } from '../oauth/oauth-endpoi
 import { registerOAuthRoutes } from '../server/oauth-routes.ts'
 import { broadcastChanges, type Broadcast } from '../cluster/broadcast-changes.ts'
 import type { ChangeBus } from '../cluster/change-bus.ts'
+import type { EvidenceSink } from '../audit/evidence-sink.ts'
 
 export interface IdentityOptions {
   readonly config: Readonly<Config>
@@ -36,6 +37,8 @@ export interface IdentityOptions {
   readonly scryptParams?: ScryptParams
   /** Where changes are published for other instances (a local no-op bus with one instance). */
   readonly bus: ChangeBus
+  /** Where OAuth token, revocation and introspection requests are recorded (docs/audit.md). */
+  readonly audit: EvidenceSink
 }
 
 /** Everything that establishes who a caller is, built once at start-up. */
@@ -165,7 +168,8 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
         get metadata () { return oauth().metadata },
         jwks: () => signingKeys.ring.jwks(),
         throttle,
-        resolveClientIp: options.resolveClientIp
+        resolveClientIp: options.resolveClientIp,
+        audit: options.audit
       }),
     async start (listenerUrl) {
       issuer ??= listenerUrl

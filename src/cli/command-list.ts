@@ -6,6 +6,7 @@ import { signingKeysCommands } from './signing-keys-command.ts'
 import { policiesCommands } from './policies-command.ts'
 import { pricesCommands } from './prices-command.ts'
 import { usageCommands } from './usage-command.ts'
+import { auditCommands } from './audit-command.ts'
 import { mockUpstreamCommand } from './mock-upstream-command.ts'
 
 /** Every CLI command, in the order `portcullis --help` lists them. */
@@ -17,5 +18,6 @@ export const commands: readonly Command[] = [
   ...policiesCommands,
   ...pricesCommands,
   ...usageCommands,
+  ...auditCommands,
   mockUpstreamCommand
 ]

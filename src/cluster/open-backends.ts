@@ -42,6 +42,9 @@ export async function openBackends (config: Readonly<Config>, urls: BackendUrls,
       // Commands fail fast while disconnected instead of queueing behind the request: the limits
       // stage turns that into 503 (or local limits) at once.
       enableOfflineQueue: false,
+      // Commands issued in the same event-loop turn (the limit checks of concurrent requests)
+      // leave in one write: one syscall for many requests under load, no delay when idle.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
       commandTimeout: 2_000,

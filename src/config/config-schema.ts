@@ -98,6 +98,21 @@ export const priceSchema = z.strictObject({
   output_per_million_usd: z.number().min(0).max(10_000).describe('USD per million output tokens')
 })
 
+/** The request audit log (docs/audit.md): durability, failure policy, rotation, geo, metadata. */
+const auditSchema = z.strictObject({
+  fsync: z.enum(['interval', 'batch']).default('interval').describe('`interval`: fsync every `fsync_interval_ms` (a power loss loses at most that much); `batch`: fsync after every write batch (slower, loses only the in-memory queue)'),
+  fsync_interval_ms: z.number().int().min(10).max(60_000).default(1_000).describe('How often the segment is fsynced with `fsync: interval`'),
+  queue_size: z.number().int().min(1).max(1_000_000).default(10_000).describe('Records waiting to be written; when full (the disk is too slow or failing) requests are refused or records lost, per `on_failure`'),
+  on_failure: z.enum(['fail_closed', 'fail_open']).default('fail_closed').describe('The audit log cannot be written: refuse proxy requests, admin actions and OAuth requests with 503 `service_unavailable` (default), or serve them and log an error (their records wait in memory and are lost if the queue fills or the process stops)'),
+  max_segment_mb: z.number().int().min(1).max(4_096).default(64).describe('A new segment file starts when the current one would exceed this size'),
+  max_segment_age_hours: z.number().positive().max(8_760).optional().describe('Also start a new segment when the current one is this old; unset = by size only'),
+  checkpoint_every_records: z.number().int().min(1).max(10_000_000).default(1_000).describe('Sign a checkpoint once this many records became durable since the last one'),
+  checkpoint_every_seconds: z.number().int().min(1).max(86_400).default(60).describe('... or this long after the last checkpoint, if any record was written since'),
+  geoip_database: z.string().min(1).optional().describe('Path of a MaxMind-format `.mmdb` (GeoLite2/GeoIP2 City, Country or ASN); records then carry `geo`. Unset = `geo` is null'),
+  metadata_max_bytes: z.number().int().min(2).max(16_384).default(1_024).describe('Largest accepted `x-portcullis-metadata` request header (a JSON object, recorded in `metadata`); larger → 400 `invalid_request`'),
+  retention_days: z.number().int().min(1).max(36_500).optional().describe('Delete whole segments whose newest record is older than this many days (checked at start and hourly; never the current segment), recording a `type: retention` record in the chain; unset = keep everything')
+}).prefault({}).describe('The tamper-evident request audit log in `DATA_DIR/audit` (docs/audit.md)')
+
 export const configSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().default('127.0.0.1').describe('Bind address (env `PORTCULLIS_HOST`)'),
@@ -144,8 +159,18 @@ export const configSchema = z.strictObject({
     default_max_tokens: z.number().int().positive().max(1_000_000).default(4_096).describe('Output tokens reserved when a request sends no `max_tokens` and no policy caps it'),
     concurrency_lease_seconds: z.number().int().min(10).max(86_400).default(900).describe('A concurrency slot held longer than this (a crashed instance) is freed'),
     usage_flush_ms: z.number().int().min(100).max(60_000).default(5_000).describe('How often aggregated usage is written to the store, off the request path'),
+    token_count_cache_entries: z.number().int().min(0).max(1_000_000).default(4_096).describe('Recent prompt texts (up to 8,192 characters each) whose token counts are remembered in memory, so a repeated system prompt or conversation is not tokenised again; 0 turns it off'),
     on_redis_failure: z.enum(['fail_closed', 'local_limits']).default('fail_closed').describe('Redis unreachable: refuse with 503 (default), or apply per-instance limits and log loudly')
   }).prefault({}).describe('Rate limits, concurrency and reservation defaults (policies in the admin API add more)'),
+  audit: auditSchema,
+  metrics: z.strictObject({
+    enabled: z.boolean().default(true).describe('Record request metrics and serve `GET /metrics` (Prometheus text format) to credentials with the `metrics:read` scope'),
+    listen: z.strictObject({
+      host: z.string().min(1).default('127.0.0.1').describe('Bind address of the metrics listener; keep it on loopback or a private network'),
+      port: z.number().int().min(0).max(65_535).describe('Port of the metrics listener (0 picks a free one); must differ from `server.port`')
+    }).optional().describe('A separate listener serving `GET /metrics` WITHOUT authentication, for a Prometheus that holds no gateway credential: whoever reaches it reads the metrics. Unset = only the authenticated `/metrics` on the main port'),
+    process_metrics: z.boolean().default(true).describe('Also expose Node.js process metrics (CPU, memory, event-loop lag, GC) under prom-client\'s standard names')
+  }).prefault({}).describe('Prometheus metrics (docs/metrics.md)'),
   prices: z.array(priceSchema).default([]).describe('Price overrides per model (USD per million tokens), over the built-in table'),
   trusted_issuers: z.array(trustedIssuerSchema).default([]).describe('External identity providers whose access tokens are accepted'),
   upstreams: z.array(upstreamSchema).default([]).describe('Providers. Empty = the built-in mock provider serves `mock-*` models'),
@@ -172,3 +197,4 @@ export type Config = z.infer<typeof configSchema>
 export type TrustedIssuerConfig = z.infer<typeof trustedIssuerSchema>
 export type UpstreamConfig = z.infer<typeof upstreamSchema>
 export type ModelRouteConfig = z.infer<typeof modelRouteSchema>
+export type AuditConfig = z.infer<typeof auditSchema>

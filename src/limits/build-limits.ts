@@ -16,6 +16,7 @@ import { createPriceTable, type PriceTable } from './pricing.ts'
 import { defaultPrices } from './default-prices.ts'
 import { createUsageRecorder } from './usage-recorder.ts'
 import { createLimitsEngine, type LimitsEngine } from './limits-engine.ts'
+import { createTokenCountCache } from './token-count-cache.ts'
 import { modelAllowed } from '../lib/model-pattern.ts'
 
 export interface LimitsOptions {
@@ -93,6 +94,7 @@ export async function buildLimits (options: LimitsOptions): Promise<Limits> {
     prices: () => prices,
     usage,
     tokensCounted: limits.tokens_counted,
+    tokenCache: createTokenCountCache({ maxEntries: limits.token_count_cache_entries }),
     defaultMaxTokens: limits.default_max_tokens,
     leaseMs: limits.concurrency_lease_seconds * 1000,
     log,

@@ -32,12 +32,15 @@ export interface CheckOutcome {
  * caller (the limits stage), not client input: they throw before anything is taken.
  */
 export function assertChecks (checks: readonly LimitCheck[]): void {
-  const keys = new Set<string>()
-  for (const check of checks) {
-    // The same counter twice in one request would be evaluated twice against the same state
-    // and then charged twice: an overshoot.
-    if (keys.has(check.key)) throw new TypeError(`limit key ${check.key} appears twice in one acquire`)
-    keys.add(check.key)
+  // The same counter twice in one request would be evaluated twice against the same state and
+  // then charged twice: an overshoot. A request has about a dozen checks: pairs beat a Set there.
+  const keys = checks.length > 32 ? new Set<string>() : null
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i] as LimitCheck
+    if (keys !== null ? keys.has(check.key) : checks.findIndex((other) => other.key === check.key) < i) {
+      throw new TypeError(`limit key ${check.key} appears twice in one acquire`)
+    }
+    keys?.add(check.key)
     if (!(check.kind in priority)) throw new TypeError(`unknown limit kind ${String(check.kind)}`)
     assertCount('cost', check.cost)
     assertCount('limit', check.limit)

@@ -1,6 +1,7 @@
 import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base'
 import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base'
 import type { Endpoint } from '../pipeline/context.ts'
+import type { TokenCountCache } from './token-count-cache.ts'
 
 // Prompt token estimates for reservations, before the upstream is called: OpenAI models with their
 // own BPE (exact for text), others with an o200k-based approximation. Linear, bounded, never throws.
@@ -150,16 +151,20 @@ class Tally {
   media = 0
   budget: number
   readonly family: TokenizerFamily
-  constructor (family: TokenizerFamily, budget: number) {
+  readonly cache: TokenCountCache | null
+  readonly countText: (text: string) => number
+  constructor (family: TokenizerFamily, budget: number, cache: TokenCountCache | null) {
     this.family = family
     this.budget = budget
+    this.cache = cache
+    this.countText = (text) => countRawTokens(family, text)
   }
 
   text (text: string): void {
     this.chars += text.length
     if (text.length > this.budget) { this.raw += utf8Bytes(text); return }
     this.budget -= text.length
-    this.raw += countRawTokens(this.family, text)
+    this.raw += this.cache === null ? countRawTokens(this.family, text) : this.cache.count(this.family, text, this.countText)
   }
 
   /** Strings are text; anything else is counted as its JSON text. */
@@ -191,6 +196,8 @@ function countContent (tally: Tally, content: unknown, model: unknown): void {
   }
 }
 
+const renderedFields = ['tools', 'functions', 'tool_choice', 'function_call', 'response_format'] as const
+
 function countChat (tally: Tally, body: Record<string, unknown>, model: unknown): void {
   const messages = body.messages
   if (!Array.isArray(messages)) { tally.value(messages); return }
@@ -198,7 +205,9 @@ function countChat (tally: Tally, body: Record<string, unknown>, model: unknown)
     tally.raw += TOKENS_PER_MESSAGE
     const message = record(item)
     if (message === null) { tally.value(item); continue }
-    for (const [field, value] of Object.entries(message)) {
+    for (const field in message) {
+      if (!Object.hasOwn(message, field)) continue
+      const value = message[field]
       if (field === 'content') countContent(tally, value, model)
       else tally.value(value) // role, name, tool_call_id (strings); tool_calls, function_call (JSON)
       if (field === 'name' && value !== undefined && value !== null) tally.raw += TOKENS_PER_NAME
@@ -206,7 +215,7 @@ function countChat (tally: Tally, body: Record<string, unknown>, model: unknown)
   }
   tally.raw += REPLY_PRIMING
   // Definitions and schemas are rendered into the prompt; their JSON text is a close upper bound.
-  for (const field of ['tools', 'functions', 'tool_choice', 'function_call', 'response_format']) {
+  for (const field of renderedFields) {
     const value = body[field]
     if (typeof value === 'object') tally.value(value)
   }
@@ -225,12 +234,13 @@ function countInputs (tally: Tally, input: unknown): void {
 /**
  * Estimates prompt tokens of an OpenAI-shaped request body, media separately. Never throws:
  * fields of unexpected types are counted as their JSON text. Text past `maxTokenizedChars` is
- * counted as its UTF-8 bytes (an upper bound) instead of being tokenized.
+ * counted as its UTF-8 bytes (an upper bound) instead of being tokenized. With a `cache`, texts
+ * seen recently are looked up instead of tokenised again.
  */
-export function estimatePrompt (endpoint: Endpoint, body: unknown, model: unknown, maxTokenizedChars = MAX_TOKENIZED_CHARS): PromptEstimate {
+export function estimatePrompt (endpoint: Endpoint, body: unknown, model: unknown, maxTokenizedChars = MAX_TOKENIZED_CHARS, cache: TokenCountCache | null = null): PromptEstimate {
   if (endpoint === 'models') return { tokens: 0, mediaTokens: 0 }
   const family = tokenizerFamily(model)
-  const tally = new Tally(family, maxTokenizedChars)
+  const tally = new Tally(family, maxTokenizedChars, cache)
   const fields = record(body)
   if (fields === null) tally.value(body)
   else if (endpoint === 'chat.completions') countChat(tally, fields, model)

@@ -56,16 +56,31 @@ function gcd (a: number, b: number): number {
   return a
 }
 
+// Shapes are asked for on every check of every request, for the same few limits: remember them.
+const shapes = new Map<number, Map<number, GcraShape>>()
+let remembered = 0
+
 /** The integer shape of `limit` per `windowMs`; throws when it cannot be counted exactly. */
 export function gcraShape (limit: number, windowMs: number): GcraShape {
+  const known = shapes.get(limit)?.get(windowMs)
+  if (known !== undefined) return known
+  const shape = computeShape(limit, windowMs)
+  if (++remembered > 4096) { shapes.clear(); remembered = 1 }
+  let byWindow = shapes.get(limit)
+  if (byWindow === undefined) shapes.set(limit, byWindow = new Map())
+  byWindow.set(windowMs, shape)
+  return shape
+}
+
+function computeShape (limit: number, windowMs: number): GcraShape {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`GCRA limit must be a non-negative integer, got ${limit}`)
   if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new RangeError(`GCRA window must be a positive integer of ms, got ${windowMs}`)
   // A zero limit refuses every positive cost; only a cost of 0 fits in a zero tolerance.
-  if (limit === 0) return { tick: 0, interval: 1, tolerance: 0 }
+  if (limit === 0) return Object.freeze({ tick: 0, interval: 1, tolerance: 0 })
   const g = gcd(limit, windowMs)
   const tolerance = (limit / g) * windowMs
   if (tolerance > MAX_TOLERANCE) throw new RangeError(`GCRA limit ${limit} per ${windowMs} ms is too fine to count exactly`)
-  return { tick: limit / g, interval: windowMs / g, tolerance }
+  return Object.freeze({ tick: limit / g, interval: windowMs / g, tolerance })
 }
 
 /**

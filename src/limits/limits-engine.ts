@@ -3,6 +3,7 @@ import type { CounterStore, LimitCheck, Reservation } from './counter-store.ts'
 import type { PolicyResolver, LimitSource } from './policy-resolver.ts'
 import type { Price, PriceTable } from './pricing.ts'
 import type { UsageRecorder } from './usage-recorder.ts'
+import type { TokenCountCache } from './token-count-cache.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { budgetPeriodAt } from './policy-resolver.ts'
 import { estimatePrompt } from './estimate-tokens.ts'
@@ -28,6 +29,8 @@ export interface LimitsEngineOptions {
   /** What to do when the counters cannot be reached: refuse (503), or use `fallback` (per instance). */
   readonly onCounterFailure: (err: unknown) => CounterStore | null
   readonly now?: () => number
+  /** Token counts of recent prompt texts (see token-count-cache.ts); none: every text is tokenised. */
+  readonly tokenCache?: TokenCountCache
 }
 
 /** What a request reserved, kept by the stage until completion. */
@@ -56,13 +59,14 @@ const maxTokenizedChars = 128 * 1024
 
 export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine {
   const now = options.now ?? Date.now
+  const tokenCache = options.tokenCache ?? null
   // Budget counters this process has seeded from the usage store (once per counter and period).
   const seeded = new Set<string>()
   async function seedBudgets (counters: CounterStore, sources: readonly LimitSource[], checks: readonly LimitCheck[], at: number): Promise<void> {
     for (const source of sources) {
       if (source.budgetPeriod === null || source.budgetTarget === null) continue
       const period = budgetPeriodAt(source.budgetPeriod, at)
-      const key = `bg:${source.counterId}:${period.tag}`
+      const key = source.keys.budget(period.tag)
       if (seeded.has(key) || !checks.some((c) => c.key === key)) continue
       const spent = await options.recordedSpend(source.budgetTarget, period.start, at)
       await counters.seedBudget(key, spent, period.resetAt)
@@ -88,7 +92,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       const outputReserve = generates ? (requested ?? (applicable.maxTokens ?? options.defaultMaxTokens) * completions) : 0
       // Past 128 KiB of text a prompt is counted by its bytes (an upper bound) instead of being
       // tokenised: tokenising a hostile megabyte costs seconds of event loop.
-      const estimate = body === null ? { tokens: 0, mediaTokens: 0 } : estimatePrompt(ctx.endpoint, body, ctx.model ?? '', maxTokenizedChars)
+      const estimate = body === null ? { tokens: 0, mediaTokens: 0 } : estimatePrompt(ctx.endpoint, body, ctx.model ?? '', maxTokenizedChars, tokenCache)
       const inputEstimate = estimate.tokens
       const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
       const at = now()
@@ -107,7 +111,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       let counters = options.counters()
       let result
       try {
-        await seedBudgets(counters, applicable.sources, checks, at)
+        if (checks.some((c) => c.kind === 'budget' && !seeded.has(c.key))) await seedBudgets(counters, applicable.sources, checks, at)
         result = await counters.acquire(checks)
       } catch (err) {
         const fallback = options.onCounterFailure(err)
@@ -115,8 +119,11 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
         counters = fallback
         result = await counters.acquire(checks)
       }
-      Object.assign(ctx.responseHeaders, rateLimitHeaders(result.states))
-      if (!result.ok) throw refusal(result.denied, result.retryAfterMs)
+      rateLimitHeaders(result.states, ctx.responseHeaders)
+      if (!result.ok) {
+        ctx.limitRefusal = result.denied.kind
+        throw refusal(result.denied, result.retryAfterMs)
+      }
       return { reservation: result.reservation, counters, checks, inputEstimate, mediaEstimate, outputReserve, price, output: newStreamedOutput() }
     },
 
@@ -134,14 +141,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
           streamedOutputEstimate: streamed
         })
         : { inputTokens: 0, outputTokens: 0, flags: [] as string[] }
-      if (usage.flags.length > 0) {
-        // Tokenizers differ between providers: a count below our estimate is routine (debug); a
-        // missing, negative, non-numeric or absurd one is an upstream problem worth a warning.
-        const routine = usage.flags.every((f) => f === 'usage_input_below_estimate' || f === 'usage_output_below_estimate')
-        const line = { request_id: ctx.requestId, upstream: ctx.route?.upstream ?? null, flags: usage.flags }
-        if (routine) ctx.log.debug(line, 'upstream usage below the local estimate; the local evidence was billed')
-        else ctx.log.warn(line, 'upstream usage failed validation; the local evidence was billed')
-      }
+      if (usage.flags.length > 0) logUsageFlags(ctx, usage.flags)
       const price = admission.price
       const cost = price === null ? 0 : costMicroUsd(price, usage.inputTokens, usage.outputTokens)
       ctx.costMicroUsd = cost
@@ -174,6 +174,19 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
   }
 }
 
+/**
+ * Tokenizers differ between providers: a count below our estimate is routine (debug, and the
+ * line is not even built unless debug is on); a missing, negative, non-numeric or absurd one is
+ * an upstream problem worth a warning.
+ */
+function logUsageFlags (ctx: RequestContext, flags: readonly string[]): void {
+  const routine = flags.every((f) => f === 'usage_input_below_estimate' || f === 'usage_output_below_estimate')
+  if (routine && !ctx.log.isLevelEnabled('debug')) return
+  const line = { request_id: ctx.requestId, upstream: ctx.route?.upstream ?? null, flags }
+  if (routine) ctx.log.debug(line, 'upstream usage below the local estimate; the local evidence was billed')
+  else ctx.log.warn(line, 'upstream usage failed validation; the local evidence was billed')
+}
+
 function countedTokens (which: 'total' | 'input' | 'output', input: number, output: number): number {
   return which === 'input' ? input : which === 'output' ? output : input + output
 }
@@ -188,12 +201,12 @@ interface CheckInputs {
 function buildChecks (sources: readonly LimitSource[], x: CheckInputs): LimitCheck[] {
   const checks: LimitCheck[] = []
   for (const s of sources) {
-    if (s.requestsPerMinute !== null) checks.push({ key: `rq:${s.counterId}`, kind: 'requests', limit: s.requestsPerMinute, windowMs: 60_000, cost: 1 })
-    if (s.tokensPerMinute !== null) checks.push({ key: `tk:${s.counterId}`, kind: 'tokens', limit: s.tokensPerMinute, windowMs: 60_000, cost: x.tokens })
-    if (s.concurrentRequests !== null) checks.push({ key: `cc:${s.counterId}`, kind: 'concurrency', limit: s.concurrentRequests, windowMs: x.leaseMs, cost: 1 })
+    if (s.requestsPerMinute !== null) checks.push({ key: s.keys.requests, kind: 'requests', limit: s.requestsPerMinute, windowMs: 60_000, cost: 1 })
+    if (s.tokensPerMinute !== null) checks.push({ key: s.keys.tokens, kind: 'tokens', limit: s.tokensPerMinute, windowMs: 60_000, cost: x.tokens })
+    if (s.concurrentRequests !== null) checks.push({ key: s.keys.concurrency, kind: 'concurrency', limit: s.concurrentRequests, windowMs: x.leaseMs, cost: 1 })
     if (s.budgetMicroUsd !== null && s.budgetPeriod !== null) {
       const period = budgetPeriodAt(s.budgetPeriod, x.at)
-      checks.push({ key: `bg:${s.counterId}:${period.tag}`, kind: 'budget', limit: s.budgetMicroUsd, windowMs: 0, resetAt: period.resetAt, cost: x.cost })
+      checks.push({ key: s.keys.budget(period.tag), kind: 'budget', limit: s.budgetMicroUsd, windowMs: 0, resetAt: period.resetAt, cost: x.cost })
     }
   }
   return checks

@@ -16,13 +16,24 @@ export interface MemoryCounterStoreOptions {
 
 interface BudgetEntry { readonly spent: number, readonly resetAt: number | null }
 
-/** One check evaluated at one instant; `commit` applies it, only once every check has passed. */
-interface Evaluation {
-  readonly pass: boolean
-  readonly retryAfterMs: number | null
+/**
+ * One check evaluated at one instant, as plain data (no closures: this runs for every check of
+ * every request). `commit` applies it, only once every check has passed; `remaining` and
+ * `resetMs` are filled in then, for the state taken or left untouched.
+ */
+interface Evaluation extends CheckOutcome {
+  pass: boolean
+  retryAfterMs: number | null
+  remaining: number
+  resetMs: number
+  /** Whether committing creates an entry (for the key budget). */
   readonly adds: boolean
-  commit (): void
-  state (taken: boolean): { remaining: number, resetMs: number }
+  /** requests/tokens: the debt after taking; budget: the spend after taking. */
+  readonly next: number
+  /** requests/tokens: the debt as it is now; budget: the spend as it is now; concurrency: slots held. */
+  readonly current: number
+  /** requests/tokens: ticks per ms of the shape; concurrency: the earliest lease expiry. */
+  readonly aux: number
 }
 
 /** Everything the adapter holds. */
@@ -53,51 +64,40 @@ function sweep (c: Counters, t: number): void {
   for (const [id, expiresAt] of c.open) if (expiresAt <= t) c.open.delete(id)
 }
 
+function evaluation (pass: boolean, retryAfterMs: number | null, adds: boolean, next: number, current: number, aux: number): Evaluation {
+  return { pass, retryAfterMs, remaining: 0, resetMs: 0, adds, next, current, aux }
+}
+
 function evaluateRate (c: Counters, check: LimitCheck, t: number): Evaluation {
   const shape = gcraShape(check.limit, check.windowMs)
   const map = rateMap(c, check)
-  const debt = gcraDebt(map.get(check.key), shape, t)
+  const state = map.get(check.key)
+  const debt = gcraDebt(state, shape, t)
+  const needed = debt + check.cost * shape.interval
+  if (needed <= shape.tolerance) return evaluation(true, 0, state === undefined, needed, debt, shape.tick)
   const decision = gcraAcquire(debt, shape, check.cost)
-  return {
-    pass: decision.ok,
-    retryAfterMs: decision.retryAfterMs,
-    adds: !map.has(check.key),
-    commit () {
-      if (decision.debt > 0) map.set(check.key, { at: t, debt: decision.debt, tick: shape.tick })
-      else map.delete(check.key)
-    },
-    state: (taken) => taken
-      ? { remaining: decision.remaining, resetMs: decision.resetMs }
-      : { remaining: gcraRemaining(debt, shape), resetMs: gcraDrainMs(debt, shape) }
-  }
+  return evaluation(false, decision.retryAfterMs, state === undefined, debt, debt, shape.tick)
 }
 
-function evaluateConcurrency (c: Counters, check: LimitCheck, t: number, id: string): Evaluation {
+function evaluateConcurrency (c: Counters, check: LimitCheck, t: number): Evaluation {
   const held = c.leases.get(check.key)
   let earliest = Infinity
   if (held !== undefined) {
+    // Leases of one key are taken in time order with the same length, so the map (insertion
+    // ordered) is ordered by expiry: drop lapsed ones from the front, the first live one is the
+    // earliest. O(lapsed), not O(held), per request. (A clock stepping back could leave a
+    // lapsed lease behind a live one for a while: it then holds its slot longer, never less.)
     for (const [other, expiresAt] of held) {
-      if (expiresAt <= t) held.delete(other)
-      else if (expiresAt < earliest) earliest = expiresAt
+      if (expiresAt > t) { earliest = expiresAt; break }
+      held.delete(other)
     }
     if (held.size === 0) c.leases.delete(check.key)
   }
   const count = held?.size ?? 0
   const wait = earliest === Infinity ? 0 : earliest - t
-  return {
-    pass: check.cost <= check.limit && count + check.cost <= check.limit,
-    // The earliest lease to lapse bounds the wait; a settlement usually frees a slot sooner.
-    retryAfterMs: check.cost > check.limit ? null : wait,
-    adds: !c.leases.has(check.key),
-    commit () {
-      const slots = c.leases.get(check.key) ?? new Map<string, number>()
-      slots.set(id, t + check.windowMs)
-      c.leases.set(check.key, slots)
-    },
-    state: (taken) => taken
-      ? { remaining: check.limit - count - check.cost, resetMs: Math.min(earliest, t + check.windowMs) - t }
-      : { remaining: check.limit - count, resetMs: wait }
-  }
+  const pass = check.cost <= check.limit && count + check.cost <= check.limit
+  // The earliest lease to lapse bounds the wait; a settlement usually frees a slot sooner.
+  return evaluation(pass, check.cost > check.limit ? null : wait, !c.leases.has(check.key), count + check.cost, count, earliest)
 }
 
 function evaluateBudget (c: Counters, check: LimitCheck, t: number): Evaluation {
@@ -107,22 +107,52 @@ function evaluateBudget (c: Counters, check: LimitCheck, t: number): Evaluation 
   // A check whose own period is over counts against nothing (see docs/limits.md, "Redis").
   const ended = resetAt !== null && resetAt <= t
   const spent = ended ? 0 : c.budgets.get(check.key)?.spent ?? 0
-  const resetMs = resetAt === null ? 0 : Math.max(0, resetAt - t)
-  return {
-    pass: check.cost <= check.limit && spent + check.cost <= check.limit,
-    retryAfterMs: check.cost > check.limit || resetAt === null ? null : resetMs,
-    adds: !c.budgets.has(check.key),
-    commit () {
-      if (!ended) c.budgets.set(check.key, { spent: spent + check.cost, resetAt })
-    },
-    state: (taken) => ({ remaining: Math.max(0, check.limit - spent - (taken ? check.cost : 0)), resetMs })
+  const pass = check.cost <= check.limit && spent + check.cost <= check.limit
+  const retryAfterMs = check.cost > check.limit || resetAt === null ? null : Math.max(0, resetAt - t)
+  return evaluation(pass, retryAfterMs, !c.budgets.has(check.key), ended ? -1 : spent + check.cost, spent, 0)
+}
+
+function evaluate (c: Counters, check: LimitCheck, t: number): Evaluation {
+  if (check.kind === 'budget') return evaluateBudget(c, check, t)
+  if (check.kind === 'concurrency') return evaluateConcurrency(c, check, t)
+  return evaluateRate(c, check, t)
+}
+
+/** Applies a passed evaluation and records the state after taking. */
+function commit (c: Counters, check: LimitCheck, e: Evaluation, t: number, id: string): void {
+  if (check.kind === 'budget') {
+    if (e.next >= 0) c.budgets.set(check.key, { spent: e.next, resetAt: check.resetAt ?? null })
+    e.remaining = Math.max(0, check.limit - e.current - check.cost)
+    e.resetMs = check.resetAt === undefined ? 0 : Math.max(0, check.resetAt - t)
+  } else if (check.kind === 'concurrency') {
+    let slots = c.leases.get(check.key)
+    if (slots === undefined) c.leases.set(check.key, slots = new Map())
+    slots.set(id, t + check.windowMs)
+    e.remaining = check.limit - e.next
+    e.resetMs = Math.min(e.aux, t + check.windowMs) - t
+  } else {
+    const shape = gcraShape(check.limit, check.windowMs)
+    const map = rateMap(c, check)
+    if (e.next > 0) map.set(check.key, { at: t, debt: e.next, tick: e.aux })
+    else map.delete(check.key)
+    e.remaining = gcraRemaining(e.next, shape)
+    e.resetMs = gcraDrainMs(e.next, shape)
   }
 }
 
-function evaluate (c: Counters, check: LimitCheck, t: number, id: string): Evaluation {
-  if (check.kind === 'budget') return evaluateBudget(c, check, t)
-  if (check.kind === 'concurrency') return evaluateConcurrency(c, check, t, id)
-  return evaluateRate(c, check, t)
+/** Records the state left untouched (the request was refused by some check). */
+function untouched (check: LimitCheck, e: Evaluation, t: number): void {
+  if (check.kind === 'budget') {
+    e.remaining = Math.max(0, check.limit - e.current)
+    e.resetMs = check.resetAt === undefined ? 0 : Math.max(0, check.resetAt - t)
+  } else if (check.kind === 'concurrency') {
+    e.remaining = check.limit - e.current
+    e.resetMs = e.aux === Infinity ? 0 : e.aux - t
+  } else {
+    const shape = gcraShape(check.limit, check.windowMs)
+    e.remaining = gcraRemaining(e.current, shape)
+    e.resetMs = gcraDrainMs(e.current, shape)
+  }
 }
 
 function settleBudget (c: Counters, check: LimitCheck, actual: number, t: number): BudgetMovement | null {
@@ -196,15 +226,23 @@ export function createMemoryCounterStore (options: MemoryCounterStoreOptions = {
         opsSinceSweep = 0
         sweep(c, t)
       }
-      const evaluations = checks.map((check) => evaluate(c, check, t, id))
-      const taken = evaluations.every((e) => e.pass)
-      if (taken) {
-        makeRoom(t, 1 + evaluations.filter((e) => e.adds).length)
-        for (const e of evaluations) e.commit()
-        c.open.set(id, t + RESERVATION_TTL_MS)
+      const evaluations: Evaluation[] = []
+      let taken = true
+      let adds = 1
+      for (const check of checks) {
+        const e = evaluate(c, check, t)
+        evaluations.push(e)
+        if (!e.pass) taken = false
+        if (e.adds) adds++
       }
-      const outcomes: CheckOutcome[] = evaluations.map((e) => ({ pass: e.pass, retryAfterMs: e.retryAfterMs, ...e.state(taken) }))
-      return acquireResult(checks, outcomes, id)
+      if (taken) {
+        makeRoom(t, adds)
+        for (let i = 0; i < checks.length; i++) commit(c, checks[i] as LimitCheck, evaluations[i] as Evaluation, t, id)
+        c.open.set(id, t + RESERVATION_TTL_MS)
+      } else {
+        for (let i = 0; i < checks.length; i++) untouched(checks[i] as LimitCheck, evaluations[i] as Evaluation, t)
+      }
+      return acquireResult(checks, evaluations, id)
     },
     async settle (reservation, actual) {
       assertOpen()

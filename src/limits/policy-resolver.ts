@@ -15,7 +15,37 @@ export interface LimitSource {
   readonly maxTokens: number | null
   /** Whose spend a budget counts (stored policies), for seeding its counter from recorded usage. */
   readonly budgetTarget: { readonly kind: PolicyRecord['targetKind'], readonly id: string | null } | null
+  /** Counter keys, built once per source: the request path only looks them up. */
+  readonly keys: CounterKeys
 }
+
+/** The counter keys of one source (`rq:`, `tk:`, `cc:`, and `bg:` + the budget period's tag). */
+export interface CounterKeys {
+  readonly requests: string
+  readonly tokens: string
+  readonly concurrency: string
+  budget (periodTag: string): string
+}
+
+export function counterKeys (counterId: string): CounterKeys {
+  let lastTag = ''
+  let lastKey = ''
+  return {
+    requests: `rq:${counterId}`,
+    tokens: `tk:${counterId}`,
+    concurrency: `cc:${counterId}`,
+    budget (periodTag) {
+      if (periodTag !== lastTag) {
+        lastTag = periodTag
+        lastKey = `bg:${counterId}:${periodTag}`
+      }
+      return lastKey
+    }
+  }
+}
+
+// Per-credential sources remembered per resolver (rebuilt on every policy change), bounded.
+const maxCredentialSources = 10_000
 
 /** Every limit that applies to one request, and the tightest `max_tokens` cap among them. */
 export interface ApplicableLimits {
@@ -50,6 +80,17 @@ export function createPolicyResolver (config: LimitsConfig, policies: readonly P
     fixed.push({ source, matches: matcher(policy) })
   }
   const perCredential = fromValues('cfg:cred', config.per_credential)
+  const credentialSources = new Map<string, LimitSource>()
+  const credentialSource = (template: LimitSource, credential: string): LimitSource => {
+    let source = credentialSources.get(credential)
+    if (source === undefined) {
+      if (credentialSources.size >= maxCredentialSources) credentialSources.clear()
+      const counterId = `cfg:cred:${credential}`
+      source = { ...template, counterId, keys: counterKeys(counterId) }
+      credentialSources.set(credential, source)
+    }
+    return source
+  }
   return {
     applicable (principal, model) {
       const sources: LimitSource[] = []
@@ -61,7 +102,7 @@ export function createPolicyResolver (config: LimitsConfig, policies: readonly P
       }
       if (perCredential !== null) {
         const credential = credentialId(principal)
-        if (credential !== null && !targeted.has(credential)) sources.push({ ...perCredential, counterId: `cfg:cred:${credential}` })
+        if (credential !== null && !targeted.has(credential)) sources.push(credentialSource(perCredential, credential))
       }
       return { sources, maxTokens }
     }
@@ -96,7 +137,8 @@ function fromValues (counterId: string, v: { requests_per_minute: number | null,
     budgetMicroUsd: null,
     budgetPeriod: null,
     maxTokens: null,
-    budgetTarget: null
+    budgetTarget: null,
+    keys: counterKeys(counterId)
   }
 }
 
@@ -109,7 +151,8 @@ function fromPolicy (p: PolicyRecord): LimitSource {
     budgetMicroUsd: p.budgetMicroUsd,
     budgetPeriod: p.budgetPeriod,
     maxTokens: p.maxTokens,
-    budgetTarget: { kind: p.targetKind, id: p.targetId }
+    budgetTarget: { kind: p.targetKind, id: p.targetId },
+    keys: counterKeys(`pol:${p.id}`)
   }
 }
 

@@ -18,6 +18,8 @@ export interface UsageRecorder {
 
 const hourMs = 3_600_000
 
+type Cell = { -readonly [K in keyof UsageDelta]: UsageDelta[K] }
+
 /**
  * Usage leaves the request path through this: requests add to in-memory cells and a timer
  * writes them in one transaction every `flushMs` (and at shutdown). A failed write keeps the
@@ -26,7 +28,7 @@ const hourMs = 3_600_000
 export function createUsageRecorder (options: UsageRecorderOptions): UsageRecorder {
   const { store, log } = options
   const maxCells = options.maxCells ?? 10_000
-  let cells = new Map<string, UsageDelta>()
+  let cells = new Map<string, Cell>()
   let writing: Promise<void> | null = null
 
   async function writeOnce (): Promise<void> {
@@ -37,7 +39,7 @@ export function createUsageRecorder (options: UsageRecorderOptions): UsageRecord
       await store.usage.add(batch)
     } catch (err) {
       log.error({ err, cells: batch.length }, 'writing usage failed; it is kept for the next attempt')
-      for (const delta of batch) merge(delta)
+      for (const delta of batch) merge(delta, delta.hour)
     }
   }
 
@@ -46,25 +48,25 @@ export function createUsageRecorder (options: UsageRecorderOptions): UsageRecord
     return writing
   }
 
-  function merge (delta: UsageDelta): void {
-    const id = `${delta.hour}|${delta.keyId ?? ''}|${delta.clientId ?? ''}|${delta.tenant ?? ''}|${delta.model}`
+  // Cells are this recorder's own copies, so adding to one in place is safe (no object per request).
+  function merge (delta: UsageDelta, hour: number): void {
+    const id = `${hour}|${delta.keyId ?? ''}|${delta.clientId ?? ''}|${delta.tenant ?? ''}|${delta.model}`
     const cell = cells.get(id)
-    cells.set(id, cell === undefined
-      ? delta
-      : {
-          ...cell,
-          requests: cell.requests + delta.requests,
-          inputTokens: cell.inputTokens + delta.inputTokens,
-          outputTokens: cell.outputTokens + delta.outputTokens,
-          costMicroUsd: cell.costMicroUsd + delta.costMicroUsd
-        })
+    if (cell === undefined) {
+      cells.set(id, { ...delta, hour })
+      return
+    }
+    cell.requests += delta.requests
+    cell.inputTokens += delta.inputTokens
+    cell.outputTokens += delta.outputTokens
+    cell.costMicroUsd += delta.costMicroUsd
   }
 
   const timer = setInterval(() => { flush().catch(() => {}) }, options.flushMs)
   timer.unref()
   return {
     record (delta) {
-      merge({ ...delta, hour: Math.floor(delta.hour / hourMs) * hourMs })
+      merge(delta, Math.floor(delta.hour / hourMs) * hourMs)
       if (cells.size >= maxCells) flush().catch(() => {})
     },
     flush,

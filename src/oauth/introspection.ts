@@ -43,7 +43,7 @@ export function createIntrospectionEndpoint (options: IntrospectionEndpointOptio
     if (claims === null || await denyList.isRevoked(claims.jti) || !mayIntrospect(asked.client, claims)) {
       return oauthJson(200, { active: false })
     }
-    return oauthJson(200, activeBody(claims))
+    return { ...oauthJson(200, activeBody(claims)), target: claims.jti }
   }
 }
 

@@ -18,6 +18,11 @@ export interface OAuthResponse {
   readonly headers: Readonly<Record<string, string>>
   /** JSON text, built with JSON.stringify. */
   readonly body: string
+  /**
+   * For the audit record only, never sent: the `jti` of the token this request issued, revoked
+   * or introspected (never the token itself).
+   */
+  readonly target?: string
 }
 
 /** The RFC 6749 §5.2 error codes, plus RFC 7009 §2.2.1 `unsupported_token_type`. */

@@ -25,9 +25,9 @@ export function createRevocationEndpoint (options: RevocationEndpointOptions): R
     if (claims === null) return oauthJson(200, {})
     // RFC 7009 §2.1: only the client the token was issued to may revoke it, and it is told so.
     if (claims.clientId !== asked.client.id) {
-      return oauthError('unauthorized_client', 'The token was not issued to this client.')
+      return { ...oauthError('unauthorized_client', 'The token was not issued to this client.'), target: claims.jti }
     }
     await denyList.revoke(claims.jti, claims.exp * 1000)
-    return oauthJson(200, {})
+    return { ...oauthJson(200, {}), target: claims.jti }
   }
 }

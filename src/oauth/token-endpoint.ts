@@ -53,12 +53,13 @@ export function createTokenEndpoint (options: TokenEndpointOptions): TokenEndpoi
       now: now()
     })
     // RFC 6749 §5.1. `scope` is always sent, so the client never has to guess what it received.
-    return oauthJson(200, {
+    const response = oauthJson(200, {
       access_token: issued.token,
       token_type: 'Bearer',
       expires_in: issued.expiresIn,
       scope: scope.join(' ')
     })
+    return { ...response, target: issued.jti }
   }
 }
 

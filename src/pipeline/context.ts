@@ -50,6 +50,12 @@ export interface Logger {
   isLevelEnabled (level: string): boolean
 }
 
+/**
+ * Caller-supplied labels from the `x-portcullis-metadata` header (a flat JSON object, validated
+ * and size-limited by the audit metadata stage); recorded in the audit record, never forwarded.
+ */
+export type RequestMetadata = Readonly<Record<string, string | number | boolean>>
+
 /** Token counts as finally settled for the request. */
 export interface Usage {
   inputTokens: number
@@ -90,6 +96,15 @@ export interface RequestContext {
   costMicroUsd: number | null
   /** ms from arrival to the first byte of the upstream response head. */
   ttfbMs: number | null
+  /** Which limit refused the request (limits stage), for metrics; null when none did. */
+  limitRefusal: 'requests' | 'tokens' | 'concurrency' | 'budget' | null
+  /** Validated `x-portcullis-metadata` (audit metadata stage); null when absent or invalid. */
+  metadata: RequestMetadata | null
+  /**
+   * Verdicts of the content guards, for the audit record (JSON values only); null when no guard
+   * ran. Generic on purpose: the guards define the element type, the audit only serializes it.
+   */
+  guards: readonly unknown[] | null
   /** Headers stages add to the client response (rate-limit headers, …). */
   readonly responseHeaders: Record<string, string>
   /** Final status and error code, set by the runner before completion phases run. */

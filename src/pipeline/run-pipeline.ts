@@ -99,7 +99,11 @@ async function streamEvents (
   sink.endStream()
 }
 
-async function completeStages (ctx: RequestContext, stages: readonly Stage[]): Promise<void> {
+/**
+ * Runs every stage's `onComplete` in reverse order, each isolated from the others' failures.
+ * Exported for requests the server refused before the pipeline ran (they are recorded too).
+ */
+export async function completeStages (ctx: RequestContext, stages: readonly Stage[]): Promise<void> {
   for (let i = stages.length - 1; i >= 0; i--) {
     const stage = stages[i] as Stage
     if (stage.onComplete === undefined) continue

@@ -11,6 +11,8 @@ import { createRouteStage } from '../upstream/route-stage.ts'
 import { createLimitsStage } from '../limits/limits-stage.ts'
 import type { LimitsEngine } from '../limits/limits-engine.ts'
 import { createForwardStage } from '../upstream/forward-stage.ts'
+import type { Audit } from '../audit/build-audit.ts'
+import type { MetricsStages } from '../observability/metrics-stage.ts'
 
 export interface StageDeps {
   readonly resolveClientIp: ClientIpResolver
@@ -18,6 +20,10 @@ export interface StageDeps {
   readonly limits: LimitsEngine
   readonly routes: CompiledRoutes
   readonly providers: ReadonlyMap<string, Provider>
+  /** The record stage (first) and the metadata stage (after authentication). */
+  readonly audit: Pick<Audit, 'stage' | 'metadataStage'>
+  /** Metrics (observability/build-metrics.ts); null when `metrics.enabled` is false. */
+  readonly metrics?: MetricsStages | null
 }
 
 /**
@@ -29,13 +35,21 @@ export interface StageDeps {
  * output guards after forward (their `onChunk`).
  */
 export function createStages (deps: StageDeps): readonly Stage[] {
+  const metrics = deps.metrics ?? null
   return Object.freeze([
+    deps.audit.stage,
+    // Second: its completion runs after settle (sees usage and cost) and still counts a request
+    // the record stage refused.
+    ...(metrics === null ? [] : [metrics.observe]),
     createEdgeStage({ resolveClientIp: deps.resolveClientIp }),
     createAuthenticateStage({ credentials: deps.credentials }),
     createRequestShapeStage(),
+    deps.audit.metadataStage,
     createAuthorizeStage(),
     createLimitsStage({ engine: deps.limits }),
     createRouteStage({ routes: deps.routes, providers: deps.providers }),
+    // Right before forward: marks when the upstream call starts (upstream latency, overhead).
+    ...(metrics === null ? [] : [metrics.upstreamTimer]),
     createForwardStage()
   ])
 }

@@ -8,6 +8,8 @@ import { handleError } from './error-handler.ts'
 import { registerProxyRoutes, proxyRoutes } from './proxy-routes.ts'
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.ts'
 import { securityHeaders } from './security-headers.ts'
+import { completeRefusedProxyRequests } from './refused-proxy-requests.ts'
+import type { ClientIpResolver } from '../edge/client-ip.ts'
 import { createLazyChildLogger } from '../observability/lazy-child-logger.ts'
 
 declare module 'fastify' {
@@ -22,11 +24,15 @@ export interface ServerOptions {
   readonly maxBodyBytes: number
   readonly keepAliveTimeoutMs: number
   readonly stages: readonly Stage[]
+  /** Gives refused proxy requests (recorded without running the edge stage) their client IP. */
+  readonly resolveClientIp?: ClientIpResolver
   readonly readiness: Readonly<Record<string, ReadinessCheck>>
   /** Registers `/admin/v1/…` routes; runs inside a scope that parses JSON strictly. */
   readonly registerAdmin?: (app: FastifyInstance) => void | Promise<void>
   /** Registers `/oauth/…` and `/.well-known/…`; they parse forms and answer in the OAuth error format. */
   readonly registerOAuth?: (app: FastifyInstance) => Promise<void>
+  /** Registers `GET /metrics` (server/metrics-routes.ts); unset when metrics are disabled. */
+  readonly registerMetrics?: (app: FastifyInstance) => void
 }
 
 export interface GatewayServer {
@@ -70,6 +76,7 @@ export async function buildServer (options: ServerOptions): Promise<GatewayServe
   app.decorateRequest('startedAt', 0)
   app.removeAllContentTypeParsers()
   app.setErrorHandler(handleError)
+  completeRefusedProxyRequests(app, options.stages, options.resolveClientIp ?? null)
   app.setNotFoundHandler(async () => { throw new GatewayError('not_found') })
 
   app.addHook('onRequest', function edgeHeaders (request, reply, done) {
@@ -105,6 +112,10 @@ export async function buildServer (options: ServerOptions): Promise<GatewayServe
   }
   if (options.registerOAuth !== undefined) await options.registerOAuth(app)
   const guarded = new Map<string, string[]>([['/healthz', ['GET']], ['/readyz', ['GET']], ['/robots.txt', ['GET']]])
+  if (options.registerMetrics !== undefined) {
+    options.registerMetrics(app)
+    guarded.set('/metrics', ['GET'])
+  }
   for (const r of proxyRoutes) guarded.set(r.url, [r.method])
   registerMethodGuards(app, guarded)
 

@@ -27,6 +27,8 @@ export function toCatalogued (err: unknown): GatewayError {
 /** The one place that serializes errors for Fastify-handled (non-pipeline) routes. */
 export function handleError (err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const gatewayError = toCatalogued(err)
+  // Read by the completion of refused proxy requests (refused-proxy-requests.ts).
+  request.errorCode = gatewayError.code
   if (gatewayError.code === 'internal_error') request.log.error({ err }, 'unhandled error')
   if (gatewayError.headers !== undefined) reply.headers(gatewayError.headers)
   reply.code(gatewayError.status).type('application/json; charset=utf-8').send(errorBody(gatewayError))

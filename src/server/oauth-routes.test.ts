@@ -21,6 +21,7 @@ import type { SigningKeyManager } from '../oauth/signing-key-manager.ts'
 import { tempSqliteStore } from '../oauth/sqlite-store-fixture.ts'
 import { createTokenEndpoint } from '../oauth/token-endpoint.ts'
 import { buildServer, type GatewayServer } from './build-server.ts'
+import { collectingEvidenceSink } from '../audit/evidence-sink.ts'
 import { oauthBodyLimitBytes, registerOAuthRoutes, type OAuthRouteDeps } from './oauth-routes.ts'
 
 const secret = 'pcs_canary_' + randomBytes(24).toString('base64url')
@@ -63,6 +64,7 @@ async function harness (t: TestContext, overrides: Partial<OAuthRouteDeps> = {})
     throttle: createFailedAuthThrottle({ maxFailures: 3, windowSeconds: 60, cooldownSeconds: 30 }),
     // The test client is the trusted proxy, so X-Forwarded-For picks the client address.
     resolveClientIp: createClientIpResolver(['127.0.0.1']),
+    audit: collectingEvidenceSink(),
     ...overrides
   })
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 })

@@ -12,6 +12,8 @@ import { oauthError, oauthJson } from '../oauth/oauth-response.ts'
 import type { OAuthRequest, OAuthResponse } from '../oauth/oauth-response.ts'
 import type { RevocationEndpoint } from '../oauth/revocation.ts'
 import type { TokenEndpoint } from '../oauth/token-endpoint.ts'
+import type { EvidenceSink } from '../audit/evidence-sink.ts'
+import { oauthRecord } from './oauth-audit.ts'
 
 export interface OAuthRouteDeps {
   readonly tokenEndpoint: TokenEndpoint
@@ -22,6 +24,8 @@ export interface OAuthRouteDeps {
   readonly jwks: () => JSONWebKeySet
   readonly throttle: FailedAuthThrottle
   readonly resolveClientIp: ClientIpResolver
+  /** Every token, revocation and introspection request is recorded here (`type: 'oauth'`). */
+  readonly audit: EvidenceSink
 }
 
 /** A form of client credentials, a scope and a token is far below this; more is not an OAuth request. */
@@ -62,7 +66,7 @@ export async function registerOAuthRoutes (app: FastifyInstance, deps: OAuthRout
     ] as const
     for (const [url, endpoint] of endpoints) {
       scope.post(url, { bodyLimit: oauthBodyLimitBytes }, async (request, reply) => {
-        writeOAuth(reply, await answer(request, endpoint, deps))
+        writeOAuth(reply, await answerRecorded(request, endpoint, deps))
       })
     }
     scope.get(oauthPaths.jwks, async (_request, reply) => {
@@ -81,12 +85,34 @@ export async function registerOAuthRoutes (app: FastifyInstance, deps: OAuthRout
   })
 }
 
-async function answer (request: FastifyRequest, endpoint: (request: OAuthRequest) => Promise<OAuthResponse>, deps: OAuthRouteDeps): Promise<OAuthResponse> {
+type Endpoint = (request: OAuthRequest) => Promise<OAuthResponse>
+
+/**
+ * `answer`, with its audit record queued before the reply is written, whatever the outcome.
+ * Fail closed like the admin API: no token is issued or revoked that the log cannot record.
+ */
+async function answerRecorded (request: FastifyRequest, endpoint: Endpoint, deps: OAuthRouteDeps): Promise<OAuthResponse> {
+  const ip = deps.resolveClientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'])
+  const form = (request.body ?? null) as Form | null
+  const clientId = form === null ? null : presentedClientId({ headers: request.headers, form, ip })
+  const exchange = { requestId: request.id, path: request.routeOptions.url ?? '', ip, clientId }
+  let response: OAuthResponse
+  try {
+    if (!deps.audit.accepting()) throw new GatewayError('service_unavailable')
+    response = await answer(request, endpoint, deps, ip, clientId)
+  } catch (err) {
+    // Recorded as the caller will see it: the scope's error handler answers with this response.
+    deps.audit.record(oauthRecord({ ...exchange, response: oauthErrorFor(err as FastifyError | GatewayError) }))
+    throw err
+  }
+  deps.audit.record(oauthRecord({ ...exchange, response }))
+  return response
+}
+
+async function answer (request: FastifyRequest, endpoint: Endpoint, deps: OAuthRouteDeps, ip: string, clientId: string | null): Promise<OAuthResponse> {
   // No body (and so no content type) reaches here without a parsed form.
   if (request.body === undefined || request.body === null) return wrongContentType()
-  const ip = deps.resolveClientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'])
   const oauthRequest: OAuthRequest = { headers: request.headers, form: request.body as Form, ip }
-  const clientId = presentedClientId(oauthRequest)
   // Checked before any scrypt: a source cooling down is refused even with the right secret, so
   // guessing cannot go on at full speed and a lucky guess during the cool-down is worth nothing.
   const retryAfter = deps.throttle.retryAfter(ip, clientId)
@@ -100,7 +126,7 @@ async function answer (request: FastifyRequest, endpoint: (request: OAuthRequest
   // Every 401 of these endpoints is invalid_client (oauthError gives no other).
   if (response.status === 401) deps.throttle.fail(ip, clientId, 'invalid_client')
   // One line per OAuth request for the operator: who asked, from where, and the outcome; never
-  // the form, a secret or a token. The audit log (issue 5) will record the same as evidence.
+  // the form, a secret or a token. The audit log records the same as evidence (oauth-audit.ts).
   // A presented id that is not client-id-shaped may be a pasted secret: it is not logged.
   const loggedId = clientId === null ? null : isClientId(clientId) ? clientId : 'malformed'
   request.log.debug({ path: request.routeOptions.url, status: response.status, client_id: loggedId, client_ip: ip }, 'oauth request')

@@ -63,8 +63,10 @@ test('first start: admin and demo keys printed once, the printed curl line works
 
     const dataDir = join(cwd, 'data')
     assert.equal((await stat(dataDir)).mode & 0o777, 0o700)
-    for (const file of await readdir(dataDir)) {
-      assert.equal((await stat(join(dataDir, file))).mode & 0o777, 0o600, `${file} must be 0600`)
+    // Recursive: the audit directory is 0700 and its segments and checkpoints 0600.
+    for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name)
+      assert.equal((await stat(path)).mode & 0o777, entry.isDirectory() ? 0o700 : 0o600, `${path} must be ${entry.isDirectory() ? '0700' : '0600'}`)
     }
   } finally {
     assert.equal(await stop(first), 0)

@@ -85,10 +85,12 @@ test('traffic on every path leaks no planted secret', async () => {
 
   // The store: raw bytes of every file in the data dir and every row of every table.
   const dbText: string[] = []
-  for (const file of await readdir(gw.dataDir)) {
-    if (file === 'master.key' || file === 'config.json') continue
-    dbText.push((await readFile(join(gw.dataDir, file))).toString('latin1'))
+  // Recursive: the audit segments and checkpoints (DATA_DIR/audit) are searched too.
+  for (const entry of await readdir(gw.dataDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name === 'master.key' || entry.name === 'config.json') continue
+    dbText.push((await readFile(join(entry.parentPath, entry.name))).toString('latin1'))
   }
+  assert.ok(dbText.some((text) => text.includes('"type":"request"')), 'the audit records were read')
   const db = new DatabaseSync(join(gw.dataDir, 'portcullis.db'), { readOnly: true })
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>

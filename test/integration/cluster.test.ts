@@ -253,7 +253,7 @@ test('Redis down: fail_closed answers 503 and /readyz says redis: down; local_li
   assert.equal((await ask(closed)).status, 200)
   const ready = await fetch(closed.url + '/readyz')
   assert.equal(ready.status, 200)
-  assert.deepEqual((await ready.json() as { checks: unknown }).checks, { store: 'ok', redis: 'ok' })
+  assert.deepEqual((await ready.json() as { checks: unknown }).checks, { store: 'ok', redis: 'ok', audit: 'ok' })
 
   proxy.cut()
   const refused = await ask(closed)
@@ -263,7 +263,7 @@ test('Redis down: fail_closed answers 503 and /readyz says redis: down; local_li
   for (const gateway of [closed, local]) {
     const res = await fetch(gateway.url + '/readyz')
     assert.equal(res.status, 503)
-    assert.deepEqual((await res.json() as { checks: unknown }).checks, { store: 'ok', redis: 'down' })
+    assert.deepEqual((await res.json() as { checks: unknown }).checks, { store: 'ok', redis: 'down', audit: 'ok' })
   }
 
   // Degraded: this instance's own counters, 3 per minute for the key.

@@ -62,7 +62,7 @@ test('health and readiness', async () => {
   assert.deepEqual(await (await fetch(gw.url + '/healthz')).json(), { status: 'ok' })
   const ready = await fetch(gw.url + '/readyz')
   assert.equal(ready.status, 200)
-  assert.deepEqual(await ready.json(), { status: 'ready', checks: { store: 'ok' } })
+  assert.deepEqual(await ready.json(), { status: 'ready', checks: { store: 'ok', audit: 'ok' } })
 })
 
 test('no credentials → 401 missing_credentials; credentials in the query string are never accepted', async () => {

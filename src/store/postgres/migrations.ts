@@ -128,6 +128,34 @@ export const migrations: readonly Migration[] = Object.freeze([
       );
       CREATE INDEX usage_hourly_tenant_idx ON usage_hourly (tenant, hour);
     `
+  },
+  {
+    version: 5,
+    name: 'audit_records',
+    // The searchable mirror of the audit log (docs/audit.md, "The PostgreSQL mirror"); the segment
+    // files stay the evidence. `record` is the canonical JSON line byte for byte (TEXT, not JSONB,
+    // which would reorder keys and break the mac); the other columns are copies for the filters.
+    // Pages are in `id` order (arrival), so each filter column is indexed together with `id`.
+    sql: `
+      CREATE TABLE audit_records (
+        id BIGSERIAL PRIMARY KEY,
+        mac TEXT COLLATE "C" NOT NULL UNIQUE,
+        seq BIGINT NOT NULL,
+        type TEXT,
+        ts BIGINT,
+        api_key_id TEXT COLLATE "C",
+        client_id TEXT COLLATE "C",
+        tenant TEXT COLLATE "C",
+        status INTEGER,
+        error TEXT,
+        ip TEXT,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX audit_records_ts_idx ON audit_records (ts, id);
+      CREATE INDEX audit_records_key_idx ON audit_records (api_key_id, id);
+      CREATE INDEX audit_records_client_idx ON audit_records (client_id, id);
+      CREATE INDEX audit_records_tenant_idx ON audit_records (tenant, id);
+    `
   }
 ])
 

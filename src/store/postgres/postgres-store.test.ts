@@ -50,7 +50,7 @@ runStoreContract('postgres', makeStore)
 runLimitsStoreContract('postgres', makeStore)
 
 /** Every table the migrations create, plus the bookkeeping table. */
-const allTables = ['api_keys', 'oauth_clients', 'policies', 'prices', 'revoked_tokens', 'schema_migrations', 'signing_keys', 'usage_hourly']
+const allTables = ['api_keys', 'audit_records', 'oauth_clients', 'policies', 'prices', 'revoked_tokens', 'schema_migrations', 'signing_keys', 'usage_hourly']
 
 test('stores opening at once migrate once: no error, one set of tables, one row per migration', async (t) => {
   const { schema, drop } = freshSchema()

@@ -121,6 +121,14 @@ export const migrations: readonly Migration[] = Object.freeze([
       ) WITHOUT ROWID;
       CREATE INDEX usage_hourly_tenant_idx ON usage_hourly (tenant, hour);
     `
+  },
+  {
+    version: 5,
+    name: 'audit_records',
+    // Version 5 of PostgreSQL creates the audit mirror table. Embedded mode searches the segment
+    // files in DATA_DIR/audit directly, so there is nothing to create; the step exists so that
+    // both adapters number their schema alike.
+    sql: 'SELECT 1'
   }
 ])
 
