@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
-const COLUMNS = ['direct', 'bare', 'portcullis', 'portcullis-jwt', 'portcullis-limits', 'portcullis-redis', 'portkey']
+const COLUMNS = ['direct', 'bare', 'portcullis', 'portcullis-jwt', 'portcullis-limits', 'portcullis-redis', 'portcullis-guards', 'portcullis-no-evidence', 'portkey']
 
 /** The goals Portcullis is held to; see docs/benchmark.md. */
 const GOALS = {
@@ -167,6 +167,16 @@ function comparisonLines (sum) {
       lines.push(`- ${label}: throughput ${fmtPct(r('nonStream'))} of Portcullis without limits non-streaming (goal ≥ 95 % in memory), ${fmtPct(r('stream'))} streaming; added latency p50 ${fmtMs(x.addedP50.median, true)} ms vs ${fmtMs(p.addedP50.median, true)} ms without limits (${fmtMs(x.addedP50.median - p.addedP50.median, true)} ms; goal for Redis ≤ +0.3 ms).`)
     }
   }
+  const grd = sum['portcullis-guards']
+  if (ok(p) && ok(grd) && p.errors.nonStream === 0 && grd.errors.nonStream === 0 && grd.errors.latency === 0) {
+    const r = (kind) => grd[kind].rps.median / p[kind].rps.median
+    lines.push(`- Content guards on (default actions): throughput ${fmtPct(r('nonStream'))} of Portcullis without guards non-streaming, ${fmtPct(r('stream'))} streaming (every chunk scanned); added latency p50 ${fmtMs(grd.addedP50.median, true)} ms vs ${fmtMs(p.addedP50.median, true)} ms without guards.`)
+  }
+  const off = sum['portcullis-no-evidence']
+  if (ok(p) && ok(off) && p.errors.nonStream === 0 && off.errors.nonStream === 0) {
+    const r = (kind) => p[kind].rps.median / off[kind].rps.median
+    lines.push(`- audit + metrics on: throughput ${fmtPct(r('nonStream'))} of off (goal ≥ 95 %) non-streaming, ${fmtPct(r('stream'))} streaming; added latency p50 ${fmtMs(p.addedP50.median, true)} ms vs ${fmtMs(off.addedP50.median, true)} ms with the audit log and metrics off.`)
+  }
   const jwt = sum['portcullis-jwt']
   if (ok(p) && ok(jwt) && ok(bare) && ok(k) && p.errors.nonStream === 0 && jwt.errors.nonStream === 0) {
     const r = (a, b, kind) => a[kind].rps.median / b[kind].rps.median
@@ -214,6 +224,7 @@ function markdown (run, sum, rows) {
     '',
     ...(comparisonLines(sum).length ? ['## Notes', '', ...comparisonLines(sum), ''] : []),
     ...outputLines(run),
+    ...(run.guardsMicro ? ['## Content guards micro-benchmark', '', `\`${run.guardsMicro.command}\` (in-process, CPU ${m.loadCpu}):`, '', '```', ...(run.guardsMicro.lines ?? [`failed: ${run.guardsMicro.failed}`]), '```', ''] : []),
     ...(failures.length ? ['## Failures', '', ...failures.map(([, t]) => `- **${t.label}**: ${t.failed.split('\n')[0]}`), ''] : []),
   ].join('\n')
 }

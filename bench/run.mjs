@@ -1,6 +1,6 @@
 // One benchmark run: the same mock upstream reached directly, through a bare Node proxy, through
 // Portcullis and through the Portkey gateway, one system under test at a time.
-// Usage: node run.mjs [--quick] [--targets direct,bare,portcullis,portcullis-jwt,portcullis-limits,portcullis-redis,portkey] [--reps N] [--out NAME]
+// Usage: node run.mjs [--quick] [--targets direct,bare,portcullis,portcullis-jwt,portcullis-limits,portcullis-redis,portcullis-guards,portcullis-no-evidence,portkey] [--reps N] [--out NAME]
 import { parseArgs } from 'node:util'
 import { cpus } from 'node:os'
 import { execFileSync } from 'node:child_process'
@@ -14,7 +14,7 @@ import { writeReport } from './report.mjs'
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    targets: { type: 'string', default: 'direct,bare,portcullis,portcullis-jwt,portcullis-limits,portcullis-redis,portkey' },
+    targets: { type: 'string', default: 'direct,bare,portcullis,portcullis-jwt,portcullis-limits,portcullis-redis,portcullis-guards,portcullis-no-evidence,portkey' },
     reps: { type: 'string' },
     out: { type: 'string' },
   },
@@ -190,6 +190,20 @@ async function measurePhases (target, result, fastMock, pacedMock) {
   }
 }
 
+/**
+ * The content-guard micro-benchmark (src/guards/bench-guards.ts): MB/s per detector and the p50
+ * a 4 KB prompt costs with every guard on, against the 0.2 ms target. In-process, no HTTP.
+ */
+function guardsMicroBench () {
+  const args = ['src/guards/bench-guards.ts', quick ? '1000' : '5000']
+  try {
+    const output = execFileSync(process.execPath, args, { cwd: repoDir, encoding: 'utf8', timeout: 300_000 })
+    return { command: `node ${args.join(' ')}`, lines: output.trim().split('\n') }
+  } catch (err) {
+    return { command: `node ${args.join(' ')}`, failed: err.message.split('\n')[0] }
+  }
+}
+
 async function main () {
   pinSelf(LOAD_CPU)
   const run = { meta: meta(), targets: {} }
@@ -200,6 +214,9 @@ async function main () {
   for (const name of order) run.targets[name] = await measureTarget(name, fastMock, pacedMock)
   await fastMock.stop()
   await pacedMock.stop()
+  log('content guards micro-benchmark: node src/guards/bench-guards.ts')
+  run.guardsMicro = guardsMicroBench()
+  log(`  ${run.guardsMicro.lines?.at(-1) ?? `FAILED: ${run.guardsMicro.failed}`}`)
   run.meta.durationS = Math.round((performance.now() - t0) / 1000)
   run.meta.retrySeconds = Math.round(RETRY_BUDGET_S - retryBudgetS)
   const { ok, files } = writeReport(run, outName)

@@ -181,6 +181,18 @@ export const targets = {
     start: (mockUrl) => startPortcullis(mockUrl, 'api_key', { limits: true }),
   },
 
+  'portcullis-guards': {
+    label: 'Portcullis (guards)',
+    description: 'Portcullis with the content guards on at their default actions (input: PII flag, secrets block, injection block; output: PII flag, secrets redact, streamed answers scanned per chunk)',
+    start: (mockUrl) => startPortcullis(mockUrl, 'api_key', { guards: true }),
+  },
+
+  'portcullis-no-evidence': {
+    label: 'Portcullis (no evidence)',
+    description: 'Portcullis with the audit log and metrics off (audit.enabled: false, metrics.enabled: false): what the evidence costs',
+    start: (mockUrl) => startPortcullis(mockUrl, 'api_key', { evidence: false }),
+  },
+
   'portcullis-redis': {
     label: 'Portcullis (limits, Redis)',
     description: 'the same limits with the counters in Redis (127.0.0.1:6379): one Lua script per request',
@@ -219,8 +231,12 @@ export function portkeyVersion () {
   } catch { return null }
 }
 
-/** Portcullis with an API key, or with an access token obtained at /oauth/token (`auth: 'jwt'`). */
-async function startPortcullis (mockUrl, auth, { limits = false, redis = false } = {}) {
+/**
+ * Portcullis with an API key, or with an access token obtained at /oauth/token (`auth: 'jwt'`);
+ * `guards: true` leaves the content guards at their defaults; `evidence: false` turns the audit
+ * log and the metrics off (every other target keeps both at their defaults: fsync every second).
+ */
+async function startPortcullis (mockUrl, auth, { limits = false, redis = false, guards = false, evidence = true } = {}) {
   if (!portcullisCommandExists('start')) throw new Error('`portcullis start` is not available yet')
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'))
   tempDirs.add(dataDir)
@@ -230,6 +246,10 @@ async function startPortcullis (mockUrl, auth, { limits = false, redis = false }
   writeFileSync(configFile, JSON.stringify({
     upstreams: [{ name: 'bench', type: 'openai', base_url: `${mockUrl}/v1`, api_key: { env: 'BENCH_PROVIDER_KEY' } }],
     models: [{ name: MODEL, upstream: 'bench' }],
+    // The guards are on by default; every other target measures the gateway without them, as
+    // before they existed, and `portcullis-guards` measures what they cost.
+    guards: { enabled: guards },
+    ...(evidence ? {} : { audit: { enabled: false }, metrics: { enabled: false } }),
     ...(limits
       ? {
           limits: { global: never, models: [{ model: MODEL, ...never }], per_credential: never },

@@ -13,7 +13,7 @@ import { applyRemoteChanges } from './cluster/broadcast-changes.ts'
 import { buildLimits, type Limits } from './limits/build-limits.ts'
 import { buildAudit, type Audit } from './audit/build-audit.ts'
 import { buildAuditSearch, type AuditSearch } from './audit/build-audit-search.ts'
-import { createEvidenceSink } from './audit/evidence-sink.ts'
+import { createEvidenceSink, discardingEvidenceSink } from './audit/evidence-sink.ts'
 import { startAuditRetention } from './audit/audit-retention.ts'
 import { buildIdentity, type Identity } from './auth/build-identity.ts'
 import { checkIssuer } from './oauth/authorization-server-metadata.ts'
@@ -24,6 +24,7 @@ import { buildServer } from './server/build-server.ts'
 import { registerAdminRoutes } from './admin/admin-routes.ts'
 import { shutdownGracefully } from './server/shutdown.ts'
 import { buildMetrics, type Metrics } from './observability/build-metrics.ts'
+import { buildGuards } from './guards/build-guards.ts'
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from './server/metrics-routes.ts'
 
 export interface StartOptions {
@@ -110,7 +111,8 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     throw new StartupError((err as Error).message)
   }
   // Admin actions and OAuth requests go into the same chain as proxy requests.
-  const evidence = createEvidenceSink(audit, { onFailure: config.audit.on_failure, log: logger })
+  // With `audit.enabled: false` (a loud warning at start) admin and OAuth actions leave no record.
+  const evidence = audit.enabled ? createEvidenceSink(audit, { onFailure: config.audit.on_failure, log: logger }) : discardingEvidenceSink()
   try {
     identity = await buildIdentity({
       config, store, masterKey, bootstrapAdminKey, log: logger, resolveClientIp, bus, audit: evidence,
@@ -137,10 +139,16 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     demoKey = demo.secret
   }
 
-  const metrics = buildMetrics({ config, routes, auditStatus: () => audit.writer.status() })
+  const metrics = buildMetrics({ config, routes, auditStatus: () => audit.enabled ? audit.writer.status() : null })
   const retentionDays = config.audit.retention_days
-  const retention = retentionDays === undefined ? null : startAuditRetention({ dir: audit.dir, retentionDays, append: audit.append, writer: audit.writer, log: logger })
-  const stages = createStages({ resolveClientIp, credentials: identity.credentials, limits: limits.engine, routes, providers, audit, metrics: metrics.stages })
+  const retention = retentionDays === undefined || !audit.enabled ? null : startAuditRetention({ dir: audit.dir, retentionDays, append: audit.append, writer: audit.writer, log: logger })
+  let guards
+  try {
+    guards = await buildGuards({ config: config.guards, resolveSecret: (ref) => resolveSecret(ref, { env }), verdict: metrics.guardVerdict })
+  } catch (err) {
+    throw new StartupError((err as Error).message)
+  }
+  const stages = createStages({ resolveClientIp, credentials: identity.credentials, limits: limits.engine, routes, providers, audit, metrics: metrics.stages, guards })
   const registry = metrics.registry
   const server = await buildServer({
     logger,
@@ -148,7 +156,7 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
     keepAliveTimeoutMs: config.server.keep_alive_timeout_ms,
     stages,
     resolveClientIp,
-    readiness: { ...backends.readiness, audit: async () => { const r = audit.ready(); if (!r.ok) throw new Error(r.detail) } },
+    readiness: { ...backends.readiness, ...(audit.enabled ? { audit: async () => { const r = audit.ready(); if (!r.ok) throw new Error(r.detail) } } : {}) },
     registerAdmin: (app) => registerAdminRoutes(app, { credentials: identity.credentials, resolveClientIp, routes: [...identity.adminRoutes, ...limits.adminRoutes, ...auditSearch.adminRoutes], audit: evidence }),
     ...(identity.registerOAuth === null ? {} : { registerOAuth: identity.registerOAuth }),
     ...(registry === null ? {} : { registerMetrics: (app) => registerMetricsRoute(app, { metrics: registry, credentials: identity.credentials, resolveClientIp }) })
@@ -190,6 +198,7 @@ export async function startGateway (options: StartOptions): Promise<RunningGatew
         await shutdownGracefully(server, config.server.shutdown_timeout_ms, logger)
         await metricsListener?.close()
         await Promise.allSettled([...providers.values()].map((p) => p.close()))
+        await guards?.close()
         await limits.close()
         await retention?.stop()
         // After the drain and the settle: every request is recorded before the final checkpoint.

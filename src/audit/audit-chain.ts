@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { canonicalJson } from './canonical-json.ts'
+import { canonicalMemberGroups } from './canonical-members.ts'
 import type { JsonValue } from './canonical-json.ts'
 
 /** The fields a caller records; `seq`, `prev` and `mac` are added by the chain. */
@@ -19,6 +20,8 @@ export interface ChainHead {
 export const genesisMac = '0'.repeat(64)
 
 export const chainFieldNames = Object.freeze(['seq', 'prev', 'mac'])
+/** The chain's fields in canonical (sorted) order: where they sit among a record's members. */
+const chainFieldsSorted = Object.freeze(['mac', 'prev', 'seq'])
 
 /** mac = HMAC-SHA256(key, prev ‖ canonical(record without mac)), hex. */
 export function computeRecordMac (key: KeyObject, unsealed: { readonly prev: string } & AuditFields): string {
@@ -32,25 +35,48 @@ export function macEquals (a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right)
 }
 
+/** A sealed record and its line in the segment file (canonical JSON, no newline). */
+export interface SealedRecord {
+  readonly record: AuditRecord
+  readonly line: string
+}
+
 export interface AuditChain {
   /** Adds seq and prev, computes the mac and advances the head. */
   seal (fields: AuditFields): AuditRecord
+  /** `seal`, plus the record's canonical line, serialized once together with the MAC input. */
+  sealLine (fields: AuditFields): SealedRecord
   head (): ChainHead
 }
 
 /** A chain that continues from `from` (a resumed log) or starts at the genesis. */
 export function createAuditChain (macKey: KeyObject, from: ChainHead = { seq: 0, mac: genesisMac }): AuditChain {
   let current = from
+  const sealLine = (fields: AuditFields): SealedRecord => {
+    for (const name of chainFieldNames) {
+      if (Object.hasOwn(fields, name)) throw new TypeError(`audit record: the field ${name} is set by the chain`)
+    }
+    const seq = current.seq + 1
+    const prev = current.mac
+    // One serialization of the fields for both texts: the chain's own members sort between these
+    // groups, so the MAC input (computeRecordMac's canonical(record without mac)) and the line
+    // are assembled from the same pieces.
+    const [beforeMac, beforePrev, beforeSeq, afterSeq] = canonicalMemberGroups(fields, chainFieldsSorted) as [string, string, string, string]
+    const prevMember = '"prev":' + JSON.stringify(prev)
+    const tail = joinMembers(joinMembers(joinMembers(prevMember, beforeSeq), '"seq":' + String(seq)), afterSeq)
+    const mac = createHmac('sha256', macKey).update(prev + '{' + joinMembers(joinMembers(beforeMac, beforePrev), tail) + '}').digest('hex')
+    current = { seq, mac }
+    const line = '{' + joinMembers(joinMembers(joinMembers(beforeMac, '"mac":' + JSON.stringify(mac)), beforePrev), tail) + '}'
+    return { record: { ...fields, seq, prev, mac }, line }
+  }
   return {
-    seal (fields) {
-      for (const name of chainFieldNames) {
-        if (Object.hasOwn(fields, name)) throw new TypeError(`audit record: the field ${name} is set by the chain`)
-      }
-      const unsealed = { ...fields, seq: current.seq + 1, prev: current.mac }
-      const mac = computeRecordMac(macKey, unsealed)
-      current = { seq: unsealed.seq, mac }
-      return { ...unsealed, mac }
-    },
+    seal: (fields) => sealLine(fields).record,
+    sealLine,
     head: () => current
   }
+}
+
+function joinMembers (left: string, right: string): string {
+  if (left === '') return right
+  return right === '' ? left : left + ',' + right
 }

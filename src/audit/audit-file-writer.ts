@@ -10,6 +10,8 @@ import type { DurableAppendFile } from './durable-append-file.ts'
 import { resumeAuditLog, syncDir } from './resume-audit-log.ts'
 import type { ResumedAuditLog } from './resume-audit-log.ts'
 import { AuditQueueFullError } from './audit-writer.ts'
+import { nextBatch } from './audit-batch.ts'
+import type { PendingLine } from './audit-batch.ts'
 import type { AuditWriter, AuditWriterStatus } from './audit-writer.ts'
 
 export interface AuditFileWriterOptions {
@@ -29,12 +31,6 @@ export interface AuditFileWriterOptions {
   readonly checkpointEveryMs?: number
   /** Wait between attempts after a failed write. */
   readonly retryMs?: number
-}
-
-interface Pending {
-  readonly seq: number
-  readonly mac: string
-  readonly line: Buffer
 }
 
 const defaults: Omit<WriterConfig, 'dir' | 'keys'> = {
@@ -60,7 +56,7 @@ class FileAuditWriter implements AuditWriter {
   readonly #config: WriterConfig
   readonly #resumed: ResumedAuditLog
   readonly #chain: AuditChain
-  readonly #queue: Pending[] = []
+  readonly #queue: PendingLine[] = []
   readonly #syncTimer: NodeJS.Timeout | null
   #segment: DurableAppendFile | null
   #segmentNumber: number
@@ -92,10 +88,14 @@ class FileAuditWriter implements AuditWriter {
   append (fields: AuditFields): AuditRecord {
     if (this.#closed) throw new Error('the audit writer is closed')
     if (this.#queue.length >= this.#config.queueSize) throw new AuditQueueFullError(this.#config.queueSize)
-    const record = this.#chain.seal(fields)
-    this.#queue.push({ seq: record.seq, mac: record.mac, line: Buffer.from(canonicalJson(record) + '\n') })
+    const { record, line } = this.#chain.sealLine(fields)
+    this.#queue.push({ seq: record.seq, mac: record.mac, text: line + '\n' })
     this.#scheduleFlush()
     return record
+  }
+
+  pending (): number {
+    return this.#queue.length
   }
 
   healthy (): boolean {
@@ -164,18 +164,12 @@ class FileAuditWriter implements AuditWriter {
   async #writePending (): Promise<void> {
     const queue = this.#queue
     while (queue.length > 0) {
-      const target = await this.#currentSegment((queue[0] as Pending).line.length)
-      let count = 0
-      let bytes = 0
-      for (const item of queue) {
-        if (count > 0 && target.size() + bytes + item.line.length > this.#config.maxSegmentBytes) break
-        count += 1
-        bytes += item.line.length
-      }
-      const batch = queue.slice(0, count)
-      await target.append(Buffer.concat(batch.map((item) => item.line), bytes))
+      const target = await this.#currentSegment(Buffer.byteLength((queue[0] as PendingLine).text))
+      const { count, data } = nextBatch(queue, this.#config.maxSegmentBytes - target.size())
+      // One buffer and one write call per batch, whatever the number of records in it.
+      await target.append(data)
+      const last = queue[count - 1] as PendingLine
       queue.splice(0, count)
-      const last = batch.at(-1) as Pending
       this.#written = { seq: last.seq, mac: last.mac }
       if (this.#config.fsync === 'batch') await this.#syncSegment()
     }
@@ -236,8 +230,10 @@ class FileAuditWriter implements AuditWriter {
     if (this.#flushScheduled || this.#failure !== null) return
     this.#flushScheduled = true
     setImmediate(() => {
-      this.#flushScheduled = false
       this.#guarded(async () => {
+        // Cleared only once the previous write is done: records appended while a write is in
+        // flight wait for the next one, so a busy gateway writes bigger batches, not more of them.
+        this.#flushScheduled = false
         await this.#writePending()
         if (this.#config.fsync === 'batch') await this.#syncAndCheckpoint(false)
       }).catch(() => {})

@@ -25,6 +25,8 @@ export interface AuditWriter {
   append (fields: AuditFields): AuditRecord
   /** False while writes fail; the unwritten records are kept and retried. */
   healthy (): boolean
+  /** Records queued and not yet written: `status().pending` without building a status, per request. */
+  pending (): number
   status (): AuditWriterStatus
   /** Writes and fsyncs everything queued so far; rejects if the write fails. */
   flush (): Promise<void>

@@ -4,6 +4,7 @@ import type { AuditRecord } from './audit-chain.ts'
 import type { AuditMirror } from './audit-mirror.ts'
 import type { AuditSearchSource } from './audit-search.ts'
 import { auditRoutes } from '../admin/audit-routes.ts'
+import { GatewayError } from '../errors/gateway-error.ts'
 import { openPostgresAuditStore } from '../store/postgres/postgres-audit-store.ts'
 import { createAuditMirror } from './audit-mirror.ts'
 import { createFileAuditSearch } from './audit-file-search.ts'
@@ -11,6 +12,8 @@ import { createFileAuditSearch } from './audit-file-search.ts'
 export interface AuditSearchOptions {
   /** The running audit log (`Audit` of build-audit.ts): its directory and its record fan-out. */
   readonly audit: {
+    /** False with `audit.enabled: false`: no search, `GET /admin/v1/audit` answers 404. */
+    readonly enabled?: boolean
     readonly dir: string
     onRecord (listener: (record: AuditRecord) => void): void
   }
@@ -37,6 +40,9 @@ export interface AuditSearch {
  */
 export async function buildAuditSearch (options: AuditSearchOptions): Promise<AuditSearch> {
   const { audit, log } = options
+  if (audit.enabled === false) {
+    return { source: createFileAuditSearch({ dir: audit.dir }), adminRoutes: [auditOffRoute], mirror: null, close: async () => {} }
+  }
   if (options.databaseUrl === null) {
     const source = createFileAuditSearch({ dir: audit.dir })
     return { source, adminRoutes: auditRoutes({ source }), mirror: null, close: async () => {} }
@@ -54,5 +60,15 @@ export async function buildAuditSearch (options: AuditSearchOptions): Promise<Au
       await mirror.close()
       await table.close()
     }
+  }
+}
+
+/** With the log off, a search says why there is nothing, rather than an empty page that looks like "no records". */
+const auditOffRoute: AdminRoute = {
+  method: 'GET',
+  url: '/audit',
+  scope: 'admin:audit',
+  handler: async () => {
+    throw new GatewayError('not_found', { message: 'This gateway keeps no audit log (audit.enabled: false).' })
   }
 }

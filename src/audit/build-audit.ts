@@ -11,6 +11,7 @@ import { openAuditFileWriter, type AuditFileWriterOptions } from './audit-file-w
 import { openGeoLookup } from './geo-lookup.ts'
 import { createRecordStage } from './record-stage.ts'
 import { createMetadataStage } from './metadata-stage.ts'
+import { disabledAudit } from './disabled-audit.ts'
 
 export interface AuditOptions {
   /** Reads `data_dir` and the `audit` section. */
@@ -28,6 +29,11 @@ export type AuditListener = (record: AuditRecord) => void
  * sealed records to other sinks (a PostgreSQL mirror, metrics).
  */
 export interface Audit {
+  /**
+   * False with `audit.enabled: false` (disabled-audit.ts): nothing is written, `append` throws,
+   * and the composition root must leave out the evidence sink, the readiness check and search.
+   */
+  readonly enabled: boolean
   /** `<data_dir>/audit`: segments and checkpoints (docs/audit.md). */
   readonly dir: string
   readonly writer: AuditWriter
@@ -66,9 +72,10 @@ const listenerLogEveryMs = 10_000
 export async function buildAudit (options: AuditOptions): Promise<Audit> {
   const { config, log } = options
   const settings = config.audit
-  const geo = settings.geoip_database === undefined ? null : await openGeo(settings.geoip_database)
   const keys = deriveAuditKeys(options.masterKey)
   const dir = join(config.data_dir, 'audit')
+  if (!settings.enabled) return disabledAudit({ dir, keys, metadataMaxBytes: settings.metadata_max_bytes, log })
+  const geo = settings.geoip_database === undefined ? null : await openGeo(settings.geoip_database)
   const writer = await openAuditFileWriter(writerOptions(dir, keys, settings))
   const recovered = writer.status().recovered
   if (recovered.length > 0) log.warn({ recovered }, 'audit log: cut off a torn final line left by a crash')
@@ -76,20 +83,20 @@ export async function buildAudit (options: AuditOptions): Promise<Audit> {
   let closed = false
   const ready = (): { ok: boolean, detail?: string } => {
     if (closed) return { ok: false, detail: 'the audit log is closed' }
-    const status = writer.status()
-    if (!status.healthy) return { ok: false, detail: `the audit log cannot be written: ${status.lastError ?? 'unknown error'}` }
-    if (status.pending >= settings.queue_size) return { ok: false, detail: 'the audit queue is full' }
+    if (!writer.healthy()) return { ok: false, detail: `the audit log cannot be written: ${writer.status().lastError ?? 'unknown error'}` }
+    if (writer.pending() >= settings.queue_size) return { ok: false, detail: 'the audit queue is full' }
     return { ok: true }
   }
   const stage = createRecordStage({
     append,
-    accepting: () => writer.healthy() && writer.status().pending < settings.queue_size,
+    accepting: () => writer.healthy() && writer.pending() < settings.queue_size,
     onFailure: settings.on_failure,
     geo,
     log
   })
   let closing: Promise<void> | null = null
   return {
+    enabled: true,
     dir,
     writer,
     stage,

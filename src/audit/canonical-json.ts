@@ -13,13 +13,124 @@ const maxDepth = 64
  * parsing the output and serializing it again always gives the same string. One deviation: a
  * lone surrogate is escaped as `\udXXX` (as `JSON.stringify` does) instead of refused, so that a
  * client cannot make its own request unauditable; it still round-trips exactly.
+ *
+ * Fast path: a key-sorted plain copy handed to the native `JSON.stringify` (about 4x faster than
+ * concatenating in JavaScript, measured with src/audit/bench-record.ts). Whatever that path does
+ * not vouch for (a refused value, a key the engine would not keep in insertion order) goes to
+ * `canonicalJsonReference`, so the output and the errors are the reference's by construction;
+ * canonical-json.test.ts checks the two agree over generated records.
  */
 export function canonicalJson (value: JsonValue): string {
-  return serialize(value, 0)
+  // A value that is already in canonical order (what JSON.parse gives for a line read back, and
+  // what the record stage builds) is handed to the native serializer as it is.
+  if (inCanonicalOrder(value, 0)) return JSON.stringify(value)
+  const copy = sortedCopy(value, 0)
+  return copy === unsupported ? canonicalJsonReference(value) : JSON.stringify(copy)
+}
+
+/**
+ * `value` with every object's keys in canonical order, so that serializing a record takes the
+ * fastest path (`canonicalMemberGroups`): `value` itself when it already is, else a key-sorted
+ * copy, else `value` as it is when only the reference writes it (a key starting with a digit);
+ * null when `canonicalJson` would refuse it. For values from code the audit does not own.
+ */
+export function canonicallyOrdered (value: unknown): JsonValue | null {
+  if (inCanonicalOrder(value, 0)) return value as JsonValue
+  const copy = sortedCopy(value, 0)
+  if (copy !== unsupported) return copy as JsonValue
+  return isCanonicalizable(value) ? value as JsonValue : null
+}
+
+/** True when `canonicalJson(value)` would succeed: for values from code the audit does not own. */
+export function isCanonicalizable (value: unknown, depth = 0): boolean {
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (depth >= maxDepth || typeof value !== 'object') return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isCanonicalizable(value[i], depth + 1)) return false
+    return true
+  }
+  if (!isPlainObject(value)) return false
+  const record = value as Record<string, unknown>
+  for (const key of Object.keys(record)) if (!isCanonicalizable(record[key], depth + 1)) return false
+  return true
+}
+
+/**
+ * The serializer the fast paths must match: JavaScript string building, value by value. `depth`
+ * is where `value` sits in the value being serialized (a member of a record is at depth 1).
+ */
+export function canonicalJsonReference (value: JsonValue, depth = 0): string {
+  return serialize(value, depth)
+}
+
+/** What `sortedCopy` returns for a value the fast path leaves to the reference. */
+export const unsupported = Symbol('unsupported')
+
+/**
+ * True when `JSON.stringify(value)` is already its canonical form: every value is one the
+ * reference accepts and every object's keys were inserted in canonical order. No copy is made.
+ */
+export function inCanonicalOrder (value: unknown, depth: number): boolean {
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (depth >= maxDepth || typeof value !== 'object') return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i], depth + 1)) return false
+    return true
+  }
+  if (!isPlainObject(value)) return false
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    if (!orderedKey(key) || (i > 0 && !((keys[i - 1] as string) < key)) || !inCanonicalOrder(record[key], depth + 1)) return false
+  }
+  return true
+}
+
+/**
+ * A copy whose objects have their keys inserted in sorted order, so the native `JSON.stringify`
+ * writes them sorted; `unsupported` for anything the reference refuses or might write otherwise.
+ */
+export function sortedCopy (value: unknown, depth: number): unknown {
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value
+  if (typeof value === 'number') return Number.isFinite(value) ? value : unsupported
+  if (depth >= maxDepth || typeof value !== 'object') return unsupported
+  if (Array.isArray(value)) {
+    const out: unknown[] = []
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedCopy(value[i], depth + 1)
+      if (item === unsupported) return unsupported
+      out.push(item)
+    }
+    return out
+  }
+  if (!isPlainObject(value)) return unsupported
+  const record = value as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(record).sort()) {
+    if (!orderedKey(key)) return unsupported
+    const item = sortedCopy(record[key], depth + 1)
+    if (item === unsupported) return unsupported
+    out[key] = item
+  }
+  return out
+}
+
+/**
+ * Keys an object keeps in insertion order (ECMA-262 OrdinaryOwnPropertyKeys puts array indices
+ * first, in numeric order), and that an assignment stores as a plain property (`__proto__` would
+ * set the prototype instead). Any key starting with a digit is left to the reference: rare in
+ * records, and cheaper than deciding whether it is an array index.
+ */
+export function orderedKey (key: string): boolean {
+  const first = key.charCodeAt(0)
+  return !(first >= 48 && first <= 57) && key !== '__proto__'
 }
 
 function serialize (value: unknown, depth: number): string {
-  // Strings first: most values of a record are strings, and this runs for every value verified.
+  // Strings first: most values of a record are strings.
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return JSON.stringify(value)
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not a finite number`)

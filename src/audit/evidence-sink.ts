@@ -48,6 +48,14 @@ export function createEvidenceSink (audit: EvidenceTarget, options: EvidenceSink
   }
 }
 
+/**
+ * The sink of a gateway whose audit log is off (`audit.enabled: false`): admin and OAuth actions
+ * are served and leave no record, as the operator chose (the start-up warning says so).
+ */
+export function discardingEvidenceSink (): EvidenceSink {
+  return { record () {}, accepting: () => true }
+}
+
 /** A sink that keeps records in memory, for tests of the edges that record evidence. */
 export function collectingEvidenceSink (): EvidenceSink & { readonly records: AuditFields[], healthy: boolean } {
   const sink = {

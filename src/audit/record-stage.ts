@@ -1,10 +1,10 @@
 import type { Endpoint, Logger, RequestContext } from '../pipeline/context.ts'
 import type { Stage } from '../pipeline/stage.ts'
 import type { AuditFields } from './audit-chain.ts'
-import type { JsonValue } from './canonical-json.ts'
 import type { GeoLookup } from './geo-lookup.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
-import { canonicalJson } from './canonical-json.ts'
+import { canonicallyOrdered } from './canonical-json.ts'
+import { redactCredentialShapes } from '../lib/credential-shapes.ts'
 
 export interface RecordStageOptions {
   /** Seals and queues one record; throws when the writer cannot take it (queue full, closed). */
@@ -106,48 +106,41 @@ export function requestRecord (ctx: RequestContext, geo: GeoLookup | null): Audi
   const principal = ctx.principal
   const aborted = ctx.signal.aborted
   const userAgent = ctx.headers['user-agent']
+  // Keys in canonical (sorted) order and nested values ordered too: the writer then serializes
+  // the record natively in one pass (canonical-members.ts) instead of sorting and copying it.
+  // Guard verdicts come from code the audit does not own: one that canonical JSON refuses
+  // (undefined, a class instance) would cost the whole record, so it is recorded as null.
   return {
-    type: 'request',
-    timestamp_utc: ctx.receivedAt.toISOString(),
-    request_id: ctx.requestId,
     api_key_id: principal?.keyId ?? null,
     client_id: principal?.clientId ?? null,
-    tenant: principal?.tenant ?? null,
+    cost_usd: ctx.costMicroUsd === null ? null : ctx.costMicroUsd / 1_000_000,
     endpoint: endpointPaths[ctx.endpoint],
-    model: ctx.model,
-    upstream: ctx.route?.upstream ?? null,
+    error: aborted ? 'client_closed' : ctx.error,
+    geo: geo === null ? null : canonicallyOrdered(geo(ctx.clientIp)),
+    guards: ctx.guards === null ? null : canonicallyOrdered(ctx.guards),
+    ip: ctx.clientIp,
     latency_ms: millis(performance.now() - ctx.startedAt),
-    ttfb_ms: ctx.ttfbMs === null ? null : millis(ctx.ttfbMs),
+    metadata: ctx.metadata === null ? null : canonicallyOrdered(ctx.metadata),
+    // Both are the caller's text: a credential pasted into them is masked (lib/credential-shapes.ts).
+    model: ctx.model === null ? null : redactCredentialShapes(ctx.model),
+    request_id: ctx.requestId,
+    // Only when a guard policy asks (`guards.record_sample`): already masked and size-limited.
+    ...(ctx.sample === null ? {} : { sample: { completion: ctx.sample.completion, prompt: ctx.sample.prompt } }),
+    status: aborted ? clientClosedStatus : ctx.status,
+    tenant: principal?.tenant ?? null,
+    timestamp_utc: ctx.receivedAt.toISOString(),
     tokens_input: ctx.usage?.inputTokens ?? null,
     tokens_output: ctx.usage?.outputTokens ?? null,
-    cost_usd: ctx.costMicroUsd === null ? null : ctx.costMicroUsd / 1_000_000,
-    ip: ctx.clientIp,
-    geo: geo === null ? null : (geo(ctx.clientIp) as JsonValue | null),
-    user_agent: typeof userAgent === 'string' ? userAgent.slice(0, maxUserAgentChars) : null,
-    status: aborted ? clientClosedStatus : ctx.status,
-    error: aborted ? 'client_closed' : ctx.error,
-    guards: jsonOrNull(ctx.guards),
-    metadata: ctx.metadata
+    ttfb_ms: ctx.ttfbMs === null ? null : millis(ctx.ttfbMs),
+    type: 'request',
+    upstream: ctx.route?.upstream ?? null,
+    user_agent: typeof userAgent === 'string' ? redactCredentialShapes(userAgent.slice(0, maxUserAgentChars)) : null
   }
 }
 
 /** Milliseconds with microsecond precision: enough to compare, short in the file. */
 function millis (ms: number): number {
   return Math.round(ms * 1000) / 1000
-}
-
-/**
- * Guard verdicts come from another issue's code; a value canonical JSON refuses (undefined, a
- * class instance) would cost the whole record, so it is recorded as null instead.
- */
-function jsonOrNull (value: readonly unknown[] | null): JsonValue | null {
-  if (value === null) return null
-  try {
-    canonicalJson(value as JsonValue)
-    return value as JsonValue
-  } catch {
-    return null
-  }
 }
 
 /** True at most once per `ms`: a failing disk must not turn into a flood of log lines. */

@@ -1,12 +1,14 @@
 import { GatewayError } from '../errors/gateway-error.ts'
 import type { RequestMetadata } from '../pipeline/context.ts'
 import { findDuplicateKey } from '../lib/find-duplicate-key.ts'
+import { redactCredentialShapes } from '../lib/credential-shapes.ts'
 
 /** The request header whose JSON object is recorded as `metadata`; never forwarded upstream. */
 export const metadataHeader = 'x-portcullis-metadata'
 
 /** Bounds that keep caller labels small and flat: they are labels, not a payload channel. */
 export const metadataLimits = Object.freeze({ maxKeys: 16, maxKeyChars: 64, maxStringChars: 256 })
+const labelKey = new RegExp(`^[A-Za-z0-9_.:-]{1,${metadataLimits.maxKeyChars}}$`)
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -44,8 +46,10 @@ function checkEntries (object: Record<string, unknown>): RequestMetadata {
   const entries = Object.entries(object)
   if (entries.length > metadataLimits.maxKeys) throw invalid(`The ${metadataHeader} header has more than ${metadataLimits.maxKeys} keys.`)
   for (const [key, value] of entries) {
-    if (key.length === 0 || key.length > metadataLimits.maxKeyChars) {
-      throw invalid(`Keys of the ${metadataHeader} header must be 1 to ${metadataLimits.maxKeyChars} characters long.`)
+    // Labels are names, not text: a narrow alphabet keeps them greppable and out of reach of
+    // escape tricks (and of a Node 24 JSON.parse bug that confuses one-character escaped keys).
+    if (!labelKey.test(key)) {
+      throw invalid(`Keys of the ${metadataHeader} header must be 1 to ${metadataLimits.maxKeyChars} characters of A-Z, a-z, 0-9, '_', '-', '.' or ':'.`)
     }
     const ok = typeof value === 'boolean' ||
       (typeof value === 'number' && Number.isFinite(value)) ||
@@ -54,5 +58,14 @@ function checkEntries (object: Record<string, unknown>): RequestMetadata {
       throw invalid(`Values of the ${metadataHeader} header must be strings of at most ${metadataLimits.maxStringChars} characters, numbers or booleans.`)
     }
   }
-  return Object.freeze(object as Record<string, string | number | boolean>)
+  // A credential pasted into a label is not recorded (lib/credential-shapes.ts).
+  // Keys inserted in canonical (sorted) order, so the audit record serializes them as they are.
+  const labels: Record<string, string | number | boolean> = {}
+  for (const [key, raw] of entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    const value = typeof raw === 'string' ? redactCredentialShapes(raw) : raw as number | boolean
+    // An assignment to `__proto__` would set the prototype: define it as the own key JSON.parse made.
+    if (key === '__proto__') Object.defineProperty(labels, key, { value, enumerable: true, writable: true, configurable: true })
+    else labels[key] = value
+  }
+  return Object.freeze(labels)
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { createGuardsSchema } from './guards-schema.ts'
 
 /**
  * The one schema for everything configurable. Strict objects: a typo is an error naming the
@@ -100,6 +101,7 @@ export const priceSchema = z.strictObject({
 
 /** The request audit log (docs/audit.md): durability, failure policy, rotation, geo, metadata. */
 const auditSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Keep the audit log. `false` writes NO evidence at all (no request, admin or OAuth records; `GET /admin/v1/audit` answers 404) and logs a warning at every start: meant for benchmarks and for deployments that keep their evidence elsewhere'),
   fsync: z.enum(['interval', 'batch']).default('interval').describe('`interval`: fsync every `fsync_interval_ms` (a power loss loses at most that much); `batch`: fsync after every write batch (slower, loses only the in-memory queue)'),
   fsync_interval_ms: z.number().int().min(10).max(60_000).default(1_000).describe('How often the segment is fsynced with `fsync: interval`'),
   queue_size: z.number().int().min(1).max(1_000_000).default(10_000).describe('Records waiting to be written; when full (the disk is too slow or failing) requests are refused or records lost, per `on_failure`'),
@@ -163,6 +165,7 @@ export const configSchema = z.strictObject({
     on_redis_failure: z.enum(['fail_closed', 'local_limits']).default('fail_closed').describe('Redis unreachable: refuse with 503 (default), or apply per-instance limits and log loudly')
   }).prefault({}).describe('Rate limits, concurrency and reservation defaults (policies in the admin API add more)'),
   audit: auditSchema,
+  guards: createGuardsSchema(secretRefSchema),
   metrics: z.strictObject({
     enabled: z.boolean().default(true).describe('Record request metrics and serve `GET /metrics` (Prometheus text format) to credentials with the `metrics:read` scope'),
     listen: z.strictObject({

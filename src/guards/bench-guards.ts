@@ -1,15 +1,18 @@
 // Throughput of each content guard and the latency they add to one prompt:
 // `node src/guards/bench-guards.ts [runs]`. Prints MB/s per detector on ~1 MB of mixed
-// English/Chinese/code text, then p50/p99 for a 4 KB prompt through all detectors.
-// To add a detector, append a [name, function] pair to `detectors`.
+// English/Chinese/code text, then p50/p99 for a 4 KB prompt through each detector and through
+// all of them as a guard stage runs them (one shared normalisation), against the 0.2 ms target.
+// To add a detector, append a [name, function] pair to `detectors` and call it in `allGuards`.
 import { cpus } from 'node:os'
 import { createInjectionDetector } from './injection-detector.ts'
 import { normalize } from './normalize.ts'
 import { detectPii, piiMatcherGroup } from './pii-detector.ts'
-import { scanText } from './scan-text.ts'
+import { scanNormalized, scanText } from './scan-text.ts'
 import { detectSecrets, secretMatcherGroup } from './secret-detector.ts'
 
 const runs = Number(process.argv[2] ?? 5000)
+/** The issue's budget for all guards on a 4 KB prompt, p50. */
+const TARGET_P50_MS = 0.2
 
 const paragraphs = [
   'Please summarise the following meeting notes and list the action items for each team member. ',
@@ -35,9 +38,12 @@ const detectors: Array<[string, (text: string) => unknown]> = [
 ]
 const groups = [piiMatcherGroup(), secretMatcherGroup()]
 const piiAndSecrets = (text: string): unknown => scanText(text, groups)
-// Everything a guard stage would run on one prompt: every detector after the first two
-// (normalise, pii and secret are replaced by the one-normalisation scan).
-const allGuards = (text: string): unknown => [piiAndSecrets(text), ...detectors.slice(3).map(([, fn]) => fn(text))]
+// Everything a guard stage runs on one prompt: one normalisation (and one search for encoded
+// spans) shared by PII, secrets and the injection detector.
+const allGuards = (text: string): unknown => {
+  const normalized = normalize(text)
+  return [scanNormalized(normalized, groups), injection.analyze(text, normalized)]
+}
 
 function throughput (fn: (text: string) => unknown, text: string): number {
   for (let i = 0; i < 3; i++) fn(text)
@@ -63,7 +69,11 @@ const big = mixedText(1_000_000)
 const prompt = mixedText(4096)
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'} (${cpus().length} cpus), ${process.platform}`)
 for (const [name, fn] of detectors) console.log(`${name}: ${throughput(fn, big).toFixed(1)} MB/s (1 MB mixed text, chars/µs)`)
+let allP50 = 0
 for (const [name, fn] of [...detectors, ['pii + secret, one normalisation', piiAndSecrets] as const, ['all guards', allGuards] as const]) {
   const { p50, p99 } = percentiles(fn, prompt)
   console.log(`4 KB prompt, ${name}: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms (${runs} runs)`)
+  allP50 = p50
 }
+const verdict = allP50 <= TARGET_P50_MS ? 'met' : 'MISSED'
+console.log(`all guards, 4 KB prompt: p50 ${allP50.toFixed(3)} ms vs target ≤ ${TARGET_P50_MS} ms: ${verdict}`)

@@ -104,7 +104,9 @@ test('adversarial 1 MB inputs finish in bounded time (no catastrophic backtracki
   const inputs = [
     fill('ignore '), fill('a'), fill(' '), fill('-'), fill('"a'), fill('“a'), fill(' \'a'), fill('`a'),
     fill('<|'), fill('i g n o r e '), fill('忽略'), fill('ignore previous instructions '), fill('A'),
-    fill('%41'), fill('system:\n'), fill('把你的'), fill('aaaa@'), fill('3')
+    fill('%41'), fill('system:\n'), fill('把你的'), fill('aaaa@'), fill('3'),
+    // The leet fold (one long mixed word, many short ones) and the prefilter (near-misses).
+    fill('a1'), fill('1a '), fill('ignor'), fill('ignore all previous instructio')
   ]
   for (const input of inputs) {
     const started = performance.now()

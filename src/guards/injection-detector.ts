@@ -1,12 +1,14 @@
 import type { Detector, Finding } from './finding.ts'
-import { findEncodedSpans } from './encoded-spans.ts'
-import { normalize } from './normalize.ts'
+import { normalize, type NormalizedText } from './normalize.ts'
+import { encodedSpansOf } from './scan-text.ts'
 import { codeRegions, inRegion, quoteRegions, restOfLine, atLineStart, type Regions } from './injection-context.ts'
 import { matchRules, type RawHit } from './injection-matcher.ts'
+import { createPrefilter } from './injection-prefilter.ts'
 import { chineseDiscussion, chineseRules } from './injection-rules-zh.ts'
 import { englishDiscussion, englishRules } from './injection-rules-en.ts'
 import { defaultSignalWeights, injectionSignals, type InjectionSignal } from './injection-signals.ts'
 import { spacedLetterHits, templateHits } from './injection-structure.ts'
+import { injectionText } from './injection-text.ts'
 
 export { injectionSignals, type InjectionSignal } from './injection-signals.ts'
 
@@ -59,12 +61,18 @@ export interface MessagesAnalysis {
 export interface InjectionDetector extends Detector {
   readonly name: 'injection'
   readonly threshold: number
-  analyze (text: string): InjectionAnalysis
+  /**
+   * `normalized`, if given, must be `normalize(text)` with default options: a guard stage that
+   * also runs `scanNormalized` passes the same object, so the prompt is normalised (and its
+   * encoded spans found) once for every detector. Same result as without it.
+   */
+  analyze (text: string, normalized?: NormalizedText): InjectionAnalysis
   /**
    * Scores the messages the caller controls (`user`, `tool`, `function`); `system` and
-   * `developer` messages are set by the application and trusted.
+   * `developer` messages are set by the application and trusted. `normalizedOf` may hand back a
+   * text's normalisation done already (see `analyze`).
    */
-  analyzeMessages (messages: readonly ChatMessageLike[]): MessagesAnalysis
+  analyzeMessages (messages: readonly ChatMessageLike[], normalizedOf?: (text: string) => NormalizedText | undefined): MessagesAnalysis
 }
 
 const CODE_FACTOR = 0.3
@@ -74,6 +82,7 @@ const MAX_ENCODED_SPANS = 16
 const MAX_DECODED_CHARS = 8_192
 const SCANNED_ROLES = new Set(['user', 'tool', 'function'])
 const allRules = [...englishRules, ...chineseRules]
+const prefilter = createPrefilter([...allRules.flatMap((rule) => rule.then === undefined ? [rule.pattern] : [rule.pattern, rule.then]), englishDiscussion, chineseDiscussion])
 
 interface Hit { readonly signal: InjectionSignal, readonly start: number, readonly end: number, readonly weight: number }
 
@@ -89,9 +98,10 @@ export function createInjectionDetector (options: InjectionDetectorOptions = {})
   const decodeEncoded = options.decodeEncoded !== false
   const maxFindings = options.maxFindings ?? 32
 
-  function analyze (text: string): InjectionAnalysis {
-    const hits = hitsOf(text, weights)
-    if (decodeEncoded) hits.push(...encodedHits(text, weights))
+  function analyze (text: string, normalized?: NormalizedText): InjectionAnalysis {
+    const base = normalized !== undefined && normalized.original === text ? normalized : normalize(text)
+    const hits = hitsOf(base, weights)
+    if (decodeEncoded) hits.push(...encodedHits(base, weights))
     return summarize(hits, threshold, maxFindings)
   }
 
@@ -103,15 +113,16 @@ export function createInjectionDetector (options: InjectionDetectorOptions = {})
     maxTokenLength: 4 * MAX_DECODED_CHARS / 3,
     threshold,
     analyze,
-    detect: (text) => {
+    detect: (text: string) => {
       const result = analyze(text)
       return result.flagged ? result.findings : []
     },
-    analyzeMessages (messages) {
+    analyzeMessages (messages, normalizedOf) {
       const results: MessagesAnalysis['messages'] = []
       messages.forEach((message, index) => {
         if (!SCANNED_ROLES.has(message.role)) return
-        results.push({ index, role: message.role, ...analyze(textOf(message.content)) })
+        const text = textOf(message.content)
+        results.push({ index, role: message.role, ...analyze(text, normalizedOf?.(text)) })
       })
       const score = results.reduce((max, r) => Math.max(max, r.score), 0)
       return { score, flagged: score >= threshold && results.some((r) => r.flagged), messages: results }
@@ -130,15 +141,17 @@ export function textOf (content: unknown): string {
   return parts.join('\n')
 }
 
-function hitsOf (original: string, weights: Readonly<Record<InjectionSignal, number>>): Hit[] {
-  const norm = normalize(original, { foldLeetspeak: true, lowercase: true })
-  const text = foldMixedLeet(norm.text)
+function hitsOf (base: NormalizedText, weights: Readonly<Record<InjectionSignal, number>>): Hit[] {
+  const original = base.original
+  const norm = injectionText(base)
+  const text = norm.text
   if (text.length === 0) return []
-  const raw = [...matchRules(text, allRules), ...templateHits(text, original, norm.toOriginal), ...spacedLetterHits(text)]
+  const mayMatch = prefilter.scan(text)
+  const raw = [...matchRules(text, allRules, mayMatch), ...templateHits(text, original, norm.toOriginal), ...spacedLetterHits(text)]
   if (raw.length === 0) return []
   const code = codeRegions(original)
   const quotes = quoteRegions(original)
-  const discussion = englishDiscussion.test(text) || chineseDiscussion.test(text) ? DISCUSSION_FACTOR : 1
+  const discussion = (mayMatch(englishDiscussion) && englishDiscussion.test(text)) || (mayMatch(chineseDiscussion) && chineseDiscussion.test(text)) ? DISCUSSION_FACTOR : 1
   const hits: Hit[] = []
   for (const hit of raw) {
     const span = norm.toOriginal(hit.start, hit.end)
@@ -147,18 +160,6 @@ function hitsOf (original: string, weights: Readonly<Record<InjectionSignal, num
     hits.push({ signal: hit.signal, start: span.start, end: span.end, weight: weights[hit.signal] * hit.scale * factor * discussion })
   }
   return hits
-}
-
-const LEET: Readonly<Record<string, string>> = { 0: 'o', 1: 'i', 3: 'e', 4: 'a', 5: 's', 7: 't' }
-
-/**
- * normalize() folds a leet digit only next to a letter, so `1n57ruc710n5` keeps the `1` between
- * two digits. In a word that mixes letters and digits every leet digit is folded here; one
- * character for one, so offsets into the normalised text stay valid.
- */
-function foldMixedLeet (text: string): string {
-  return text.replace(/[a-z0-9]{2,64}/g, (word) =>
-    /[a-z]/.test(word) && /[0-9]/.test(word) ? word.replace(/[013457]/g, (d) => LEET[d] as string) : word)
 }
 
 function placementFactor (hit: RawHit, span: { start: number, end: number }, original: string, code: Regions, quotes: Regions): number {
@@ -174,13 +175,14 @@ function placementFactor (hit: RawHit, span: { start: number, end: number }, ori
 }
 
 /** Scores decoded base64/hex/URL spans; what they hide counts at the encoded span's offsets. */
-function encodedHits (original: string, weights: Readonly<Record<InjectionSignal, number>>): Hit[] {
+function encodedHits (base: NormalizedText, weights: Readonly<Record<InjectionSignal, number>>): Hit[] {
   const hits: Hit[] = []
-  for (const span of findEncodedSpans(original).slice(0, MAX_ENCODED_SPANS)) {
-    const inner = hitsOf(span.decoded.slice(0, MAX_DECODED_CHARS), weights)
+  for (const span of encodedSpansOf(base).slice(0, MAX_ENCODED_SPANS)) {
+    const inner = hitsOf(normalize(span.decoded.slice(0, MAX_DECODED_CHARS)), weights)
     if (inner.length === 0) continue
-    for (const hit of inner) hits.push({ signal: hit.signal, start: span.start, end: span.end, weight: hit.weight })
-    hits.push({ signal: 'encoded_payload', start: span.start, end: span.end, weight: weights.encoded_payload })
+    const { start, end } = base.toOriginal(span.start, span.end)
+    for (const hit of inner) hits.push({ signal: hit.signal, start, end, weight: hit.weight })
+    hits.push({ signal: 'encoded_payload', start, end, weight: weights.encoded_payload })
   }
   return hits
 }

@@ -15,9 +15,10 @@ const REQUIRES_TAIL = 48
 /**
  * Runs every rule over `text`. Each distinct regex is executed once (`matchAll`, linear for
  * these patterns); two-part rules pair each first-part hit with the nearest second-part hit by
- * a forward-only pointer, so the whole pass is O(n · rules).
+ * a forward-only pointer, so the whole pass is O(n · rules). `mayMatch` (a prefilter) skips
+ * rules whose regex cannot match this text; the hits are the same with or without it.
  */
-export function matchRules (text: string, rules: readonly InjectionRule[]): RawHit[] {
+export function matchRules (text: string, rules: readonly InjectionRule[], mayMatch: (pattern: RegExp) => boolean = () => true): RawHit[] {
   const spans = new Map<RegExp, Array<readonly [number, number]>>()
   const spansOf = (pattern: RegExp): Array<readonly [number, number]> => {
     let found = spans.get(pattern)
@@ -30,6 +31,7 @@ export function matchRules (text: string, rules: readonly InjectionRule[]): RawH
   }
   const hits: RawHit[] = []
   for (const rule of rules) {
+    if (!mayMatch(rule.pattern) || (rule.then !== undefined && !mayMatch(rule.then))) continue
     const firsts = spansOf(rule.pattern)
     if (firsts.length === 0) continue
     if (rule.then === undefined) {

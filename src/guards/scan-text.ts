@@ -1,6 +1,6 @@
 import type { DetectorKind, Finding } from './finding.ts'
-import { findEncodedSpans, minEncodedLength } from './encoded-spans.ts'
-import { normalize } from './normalize.ts'
+import { findEncodedSpans, minEncodedLength, type EncodedSpan } from './encoded-spans.ts'
+import { normalize, type NormalizedText } from './normalize.ts'
 
 /** A match in normalised text, before it is mapped back to the original. */
 export interface RawMatch {
@@ -37,13 +37,34 @@ const maxDecodeDepth = 2
  * A finding inside an encoded span covers the whole encoded span.
  */
 export function scanText (original: string, groups: readonly MatcherGroup[], options: ScanOptions = {}): Finding[] {
+  return scanNormalized(normalize(original), groups, options)
+}
+
+/**
+ * `scanText` on a text already normalised with `normalize(original)` (default options), so a
+ * guard stage can normalise a prompt once for PII, secrets and the injection detector.
+ */
+export function scanNormalized (normalized: NormalizedText, groups: readonly MatcherGroup[], options: ScanOptions = {}): Finding[] {
   const findings: Finding[] = []
-  scanInto(original, groups, options, 0, findings)
+  scanInto(normalized, groups, options, 0, findings)
   return findings.sort(byPosition)
 }
 
-function scanInto (original: string, groups: readonly MatcherGroup[], options: ScanOptions, depth: number, out: Finding[]): void {
-  const normalized = normalize(original)
+const spanCache = new WeakMap<NormalizedText, { readonly minLength: number, readonly spans: EncodedSpan[] }>()
+
+/**
+ * The encoded spans of a normalised text, found once per text and length and shared by every
+ * detector that scans it (the search is ~15 % of a 4 KB scan). Offsets are into `normalized.text`.
+ */
+export function encodedSpansOf (normalized: NormalizedText, minLength = minEncodedLength): readonly EncodedSpan[] {
+  const cached = spanCache.get(normalized)
+  if (cached !== undefined && cached.minLength === minLength) return cached.spans
+  const spans = findEncodedSpans(normalized.text, minLength)
+  spanCache.set(normalized, { minLength, spans })
+  return spans
+}
+
+function scanInto (normalized: NormalizedText, groups: readonly MatcherGroup[], options: ScanOptions, depth: number, out: Finding[]): void {
   const text = normalized.text
   for (const group of groups) {
     const raw: RawMatch[] = []
@@ -54,9 +75,9 @@ function scanInto (original: string, groups: readonly MatcherGroup[], options: S
     }
   }
   if (options.decodeEncoded === false || depth >= maxDecodeDepth) return
-  for (const span of findEncodedSpans(text, options.minEncodedLength ?? minEncodedLength)) {
+  for (const span of encodedSpansOf(normalized, options.minEncodedLength ?? minEncodedLength)) {
     const inner: Finding[] = []
-    scanInto(span.decoded, groups, options, depth + 1, inner)
+    scanInto(normalize(span.decoded), groups, options, depth + 1, inner)
     if (inner.length === 0) continue
     const { start, end } = normalized.toOriginal(span.start, span.end)
     const seen = new Set<string>()

@@ -56,6 +56,12 @@ export interface Logger {
  */
 export type RequestMetadata = Readonly<Record<string, string | number | boolean>>
 
+/** Prompt and completion samples with every PII and secret value masked (guards). */
+export interface RecordedSample {
+  prompt: string | null
+  completion: string | null
+}
+
 /** Token counts as finally settled for the request. */
 export interface Usage {
   inputTokens: number
@@ -105,6 +111,11 @@ export interface RequestContext {
    * ran. Generic on purpose: the guards define the element type, the audit only serializes it.
    */
   guards: readonly unknown[] | null
+  /**
+   * A masked, size-limited sample of the prompt and completion, set only when a guard policy
+   * asks (`guards.record_sample`); the record stage writes it as `sample`. Null otherwise.
+   */
+  sample: RecordedSample | null
   /** Headers stages add to the client response (rate-limit headers, …). */
   readonly responseHeaders: Record<string, string>
   /** Final status and error code, set by the runner before completion phases run. */

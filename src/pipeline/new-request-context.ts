@@ -40,6 +40,7 @@ export function newRequestContext (init: RequestContextInit): RequestContext {
     limitRefusal: null,
     metadata: null,
     guards: null,
+    sample: null,
     responseHeaders: {},
     status: 0,
     error: null,

@@ -79,24 +79,47 @@ async function streamEvents (
 ): Promise<void> {
   let chunkStages = chunkStagesCache.get(stages)
   if (chunkStages === undefined) {
-    chunkStages = stages.filter((s) => s.onChunk !== undefined)
+    chunkStages = stages.filter((s) => s.onChunk !== undefined || s.onStreamEnd !== undefined)
     chunkStagesCache.set(stages, chunkStages)
   }
   sink.startStream(status, headers)
+  let ended = false
   for await (const batch of events) {
     // The events of one upstream read are handled without an await between them.
     let pending: void | Promise<void> = undefined
     for (const incoming of batch) {
-      let event: SseEvent | null = incoming
-      for (let i = 0; i < chunkStages.length && event !== null; i++) {
-        event = (chunkStages[i] as Required<Stage>).onChunk(ctx, event)
+      if (!ended && incoming.data === '[DONE]') {
+        ended = true
+        pending = endOfStream(ctx, chunkStages, sink) ?? pending
       }
       // Keep a drain promise even if a later write in the batch returns none.
-      if (event !== null) pending = sink.writeEvent(event) ?? pending
+      pending = passEvent(ctx, chunkStages, 0, incoming, sink) ?? pending
     }
     if (pending !== undefined) await pending
   }
+  if (!ended) await endOfStream(ctx, chunkStages, sink)
   sink.endStream()
+}
+
+/** Runs `incoming` through the chunk stages from `from` on and writes what comes out. */
+function passEvent (ctx: RequestContext, chunkStages: readonly Stage[], from: number, incoming: SseEvent, sink: ResponseSink): void | Promise<void> {
+  let event: SseEvent | null = incoming
+  for (let i = from; i < chunkStages.length && event !== null; i++) {
+    const onChunk = (chunkStages[i] as Stage).onChunk
+    if (onChunk !== undefined) event = onChunk(ctx, event)
+  }
+  if (event !== null) return sink.writeEvent(event)
+}
+
+/** Each stage's `onStreamEnd` events, passed through the stages after it. */
+function endOfStream (ctx: RequestContext, chunkStages: readonly Stage[], sink: ResponseSink): void | Promise<void> {
+  let pending: void | Promise<void> = undefined
+  for (let i = 0; i < chunkStages.length; i++) {
+    const extra = (chunkStages[i] as Stage).onStreamEnd?.(ctx)
+    if (extra == null) continue
+    for (const event of extra) pending = passEvent(ctx, chunkStages, i + 1, event, sink) ?? pending
+  }
+  return pending
 }
 
 /**

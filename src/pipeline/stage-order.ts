@@ -13,6 +13,7 @@ import type { LimitsEngine } from '../limits/limits-engine.ts'
 import { createForwardStage } from '../upstream/forward-stage.ts'
 import type { Audit } from '../audit/build-audit.ts'
 import type { MetricsStages } from '../observability/metrics-stage.ts'
+import type { Guards } from '../guards/build-guards.ts'
 
 export interface StageDeps {
   readonly resolveClientIp: ClientIpResolver
@@ -24,6 +25,8 @@ export interface StageDeps {
   readonly audit: Pick<Audit, 'stage' | 'metadataStage'>
   /** Metrics (observability/build-metrics.ts); null when `metrics.enabled` is false. */
   readonly metrics?: MetricsStages | null
+  /** Content guards (guards/build-guards.ts); null when `guards.enabled` is false. */
+  readonly guards?: Pick<Guards, 'input' | 'output'> | null
 }
 
 /**
@@ -36,6 +39,7 @@ export interface StageDeps {
  */
 export function createStages (deps: StageDeps): readonly Stage[] {
   const metrics = deps.metrics ?? null
+  const guards = deps.guards ?? null
   return Object.freeze([
     deps.audit.stage,
     // Second: its completion runs after settle (sees usage and cost) and still counts a request
@@ -47,9 +51,14 @@ export function createStages (deps: StageDeps): readonly Stage[] {
     deps.audit.metadataStage,
     createAuthorizeStage(),
     createLimitsStage({ engine: deps.limits }),
+    // After limits (a refused request costs no scan), before route: redaction rewrites the body
+    // that is routed and forwarded.
+    ...(guards === null ? [] : [guards.input]),
     createRouteStage({ routes: deps.routes, providers: deps.providers }),
     // Right before forward: marks when the upstream call starts (upstream latency, overhead).
     ...(metrics === null ? [] : [metrics.upstreamTimer]),
-    createForwardStage()
+    createForwardStage(),
+    // After forward: sees the answer as forward passes it on (usage chunk already handled).
+    ...(guards === null ? [] : [guards.output])
   ])
 }

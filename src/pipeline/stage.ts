@@ -12,6 +12,9 @@ import type { SseEvent } from '../upstream/provider.ts'
  *   is available in `ctx.upstream`).
  * - `onChunk`: in order, for each streamed event; return the (possibly rewritten) event, or
  *   null to drop it. Throwing ends the stream with one error event.
+ * - `onStreamEnd`: once per stream, when `[DONE]` arrives or, without one, when the upstream
+ *   ends; returns events still to send (text a guard held back), written before `[DONE]` and
+ *   passed through the later stages' `onChunk`. Throwing ends the stream with one error event.
  * - `onComplete`: always runs for every stage, in reverse order, even when an earlier stage
  *   refused the request — so reservations are settled and records see the final outcome.
  *   A stage learns what it did from the context (e.g. a reservation field it set). Must not throw.
@@ -21,5 +24,6 @@ export interface Stage {
   onRequest?: (ctx: RequestContext) => void | Promise<void>
   onResponseHead?: (ctx: RequestContext) => void | Promise<void>
   onChunk?: (ctx: RequestContext, event: SseEvent) => SseEvent | null
+  onStreamEnd?: (ctx: RequestContext) => readonly SseEvent[] | null
   onComplete?: (ctx: RequestContext) => void | Promise<void>
 }

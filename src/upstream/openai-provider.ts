@@ -7,6 +7,7 @@ import { GatewayError } from '../errors/gateway-error.ts'
 import { mayCarryUsage, readSseEvents, SseProtocolError } from './sse-event-reader.ts'
 import { errorForTransport, errorForUpstreamStatus } from './upstream-error-map.ts'
 import { usageOf } from './upstream-usage.ts'
+import { createKeyEchoCheck, keyEchoError } from './provider-key-echo.ts'
 
 type Body = Dispatcher.ResponseData['body']
 
@@ -37,6 +38,7 @@ export function createOpenAIProvider (config: UpstreamConfig, apiKey: string | n
   const origin = base.origin
   const basePath = base.pathname.replace(/\/+$/, '')
   const authorization = apiKey === null ? null : `Bearer ${apiKey}`
+  const echoesKey = createKeyEchoCheck(apiKey)
   const { log } = options
   const agent = new Agent({
     // null = unlimited: 500 long streams must not queue behind a pool.
@@ -76,15 +78,18 @@ export function createOpenAIProvider (config: UpstreamConfig, apiKey: string | n
     if (statusCode < 200 || statusCode > 299) {
       log?.debug({ upstream: config.name, status: statusCode, request_id: request.requestId }, 'upstream answered with an error status')
       const errorBody = await readErrorBody(body)
-      throw errorForUpstreamStatus(statusCode, headerValue(upstreamHeaders['retry-after']), errorBody)
+      throw errorForUpstreamStatus(statusCode, headerValue(upstreamHeaders['retry-after']), errorBody, apiKey)
     }
     const clientHeaders = labelHeaders(upstreamHeaders)
     if (headerValue(upstreamHeaders['content-type'])?.startsWith('text/event-stream') === true) {
-      return streamResponse(statusCode, body, request.signal, clientHeaders)
+      const onEcho = (): GatewayError => keyEchoError(config.name, request.requestId, log)
+      return streamResponse(statusCode, body, request.signal, clientHeaders, echoesKey === null ? null : { echoesKey, onEcho })
     }
     let parsed: unknown
     try {
-      parsed = await body.json()
+      const text = await body.text()
+      if (echoesKey?.(text) === true) throw keyEchoError(config.name, request.requestId, log)
+      parsed = JSON.parse(text)
     } catch (err) {
       throw errorForTransport(err, request.signal)
     }
@@ -104,7 +109,10 @@ export function createOpenAIProvider (config: UpstreamConfig, apiKey: string | n
 // After `[DONE]` the upstream should end the body at once; one that holds it open is cut.
 const DONE_GRACE_MS = 1000
 
-function streamResponse (status: number, body: Body, signal: AbortSignal, headers: Record<string, string>): UpstreamResponse {
+/** Checks each stream event for our provider key before it is passed on (provider-key-echo.ts). */
+interface EchoGuard { readonly echoesKey: (text: string) => boolean, readonly onEcho: () => GatewayError }
+
+function streamResponse (status: number, body: Body, signal: AbortSignal, headers: Record<string, string>, echo: EchoGuard | null): UpstreamResponse {
   let usage: UpstreamUsage | null = null
   async function * events (): AsyncGenerator<SseEvent[], void, undefined> {
     let done = false
@@ -115,6 +123,7 @@ function streamResponse (status: number, body: Body, signal: AbortSignal, header
         let end = batch.length
         for (let i = 0; i < batch.length && !done; i++) {
           const event = batch[i] as SseEvent
+          if (echo?.echoesKey(event.data) === true) throw echo.onEcho()
           if (mayCarryUsage(event)) {
             const seen = usageOf(event.json)
             if (seen !== null) usage = seen

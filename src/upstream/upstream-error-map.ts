@@ -22,10 +22,11 @@ export function errorForTransport (err: unknown, signal?: AbortSignal): GatewayE
 
 /**
  * Maps an upstream error status to what the caller sees. The upstream body is never copied:
- * it may echo our provider key or name internal hosts. Only a plain `param` is kept.
+ * it may echo our provider key or name internal hosts. Only a plain `param` is kept, and not
+ * when it holds `providerKey` (keys like Groq's `gsk_…` look like a field path).
  * 401/403 mean our provider key is wrong, which is not the caller's fault: 502.
  */
-export function errorForUpstreamStatus (status: number, retryAfter: string | null, body: unknown): GatewayError {
+export function errorForUpstreamStatus (status: number, retryAfter: string | null, body: unknown, providerKey: string | null = null): GatewayError {
   const cause = new Error(`upstream answered HTTP ${status}`)
   if (status === 429) {
     const headers: Record<string, string> = /^\d{1,6}$/.test(retryAfter ?? '') ? { 'retry-after': retryAfter as string } : {}
@@ -35,7 +36,7 @@ export function errorForUpstreamStatus (status: number, retryAfter: string | nul
     return new GatewayError('invalid_request', {
       status,
       message: `The upstream provider rejected the request (HTTP ${status}).`,
-      param: plainParam(body),
+      param: plainParam(body, providerKey),
       cause
     })
   }
@@ -44,10 +45,13 @@ export function errorForUpstreamStatus (status: number, retryAfter: string | nul
   return new GatewayError('upstream_error', { cause })
 }
 
-function plainParam (body: unknown): string | null {
+function plainParam (body: unknown, providerKey: string | null): string | null {
   if (body === null || typeof body !== 'object') return null
   const error = (body as { error?: unknown }).error
   if (error === null || typeof error !== 'object') return null
   const param = (error as { param?: unknown }).param
-  return typeof param === 'string' && PLAIN_PARAM.test(param) ? param : null
+  if (typeof param !== 'string' || !PLAIN_PARAM.test(param)) return null
+  if (providerKey === null || providerKey === '') return param
+  // A piece of the key (an upstream that shortens what it quotes) is dropped too.
+  return param.includes(providerKey) || (param.length >= 16 && providerKey.includes(param)) ? null : param
 }

@@ -77,6 +77,8 @@ const invalidCases: ReadonlyArray<[string, string, RegExp]> = [
   ['a null value', JSON.stringify({ team: null }), /strings of at most 256/],
   ['too many keys', JSON.stringify(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, i]))), /more than 16 keys/],
   ['a repeated key', '{"a":1,"a":2}', /repeats a key/],
+  ['a key outside the label alphabet', '{"\\n":1}', /A-Z, a-z, 0-9/],
+  ['an empty key', '{"":1}', /A-Z, a-z, 0-9/],
   ['oversized', JSON.stringify({ note: 'y'.repeat(250) }), /larger than 200 bytes/]
 ]
 

@@ -3,8 +3,8 @@ import type { AuditRecord } from '../../audit/audit-chain.ts'
 import type { AuditSearchPage, AuditSearchQuery, AuditSearchSource } from '../../audit/audit-search.ts'
 import { recordErrorCode, recordTime } from '../../audit/audit-search.ts'
 import { canonicalJson } from '../../audit/canonical-json.ts'
-import { migrate } from './migrations.ts'
-import { postgresPoolConfig, type PostgresPoolSettings } from './postgres-pool-config.ts'
+import { openMigratedPool } from './open-migrated-pool.ts'
+import type { PostgresPoolSettings } from './postgres-pool-config.ts'
 import { defaultSchema, schemaIdentifier } from './schema-identifier.ts'
 import type { PostgresStoreLog } from './postgres-store.ts'
 
@@ -34,14 +34,7 @@ const columnTypes = ['text', 'bigint', 'text', 'bigint', 'text', 'text', 'text',
 export async function openPostgresAuditStore (options: PostgresAuditStoreOptions): Promise<PostgresAuditStore> {
   const schema = options.schema ?? defaultSchema
   const table = `${schemaIdentifier(schema)}.audit_records`
-  const pool = new pg.Pool(postgresPoolConfig(options.url, { maxConnections: 2, ...options.pool }))
-  pool.on('error', (err) => options.log?.warn({ err }, 'an idle PostgreSQL connection of the audit mirror failed; the pool replaces it'))
-  try {
-    await migrate(pool, schema)
-  } catch (err) {
-    await pool.end().catch(() => {})
-    throw err
-  }
+  const pool = await openMigratedPool(options.url, { maxConnections: 2, ...options.pool }, schema, options.log, ' of the audit mirror')
   let closing: Promise<void> | null = null
   return {
     kind: 'postgres',

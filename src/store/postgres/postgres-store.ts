@@ -1,11 +1,11 @@
 import pg from 'pg'
 import type { Store } from '../store.ts'
-import { migrate } from './migrations.ts'
+import { openMigratedPool } from './open-migrated-pool.ts'
 import { createPostgresClientStore, createPostgresSigningKeyStore } from './postgres-oauth-stores.ts'
 import { createPostgresKeyStore } from './postgres-key-store.ts'
 import { createPostgresRevokedTokenStore } from './postgres-revoked-token-store.ts'
 import { createPostgresPolicyStore, createPostgresPriceStore, createPostgresUsageStore } from './postgres-limits-stores.ts'
-import { defaultPoolSettings, postgresPoolConfig, type PostgresPoolSettings } from './postgres-pool-config.ts'
+import { defaultPoolSettings, type PostgresPoolSettings } from './postgres-pool-config.ts'
 import { defaultSchema, schemaIdentifier } from './schema-identifier.ts'
 import { withClient } from './with-client.ts'
 
@@ -28,16 +28,7 @@ export async function openPostgresStore (options: PostgresStoreOptions): Promise
   const schema = options.schema ?? defaultSchema
   schemaIdentifier(schema)
   const settings = { ...defaultPoolSettings, ...options.pool }
-  const pool = new pg.Pool(postgresPoolConfig(options.url, settings))
-  // pg emits 'error' for idle connections that die (server restart, network); unhandled, it would
-  // end the process. The pool drops the connection and opens a new one on the next query.
-  pool.on('error', (err) => options.log?.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'))
-  try {
-    await migrate(pool, schema)
-  } catch (err) {
-    await pool.end().catch(() => {})
-    throw err
-  }
+  const pool = await openMigratedPool(options.url, settings, schema, options.log, '')
   let closing: Promise<void> | null = null
   return {
     kind: 'postgres',

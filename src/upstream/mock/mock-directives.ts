@@ -10,6 +10,7 @@
  * | `#mock:error_after=N` | send N stream chunks (the role chunk counts), then break the connection; without streaming, break it before the head |
  * | `#mock:stall` / `#mock:stall=N` | send N chunks (default 1), then go silent without closing; without streaming, never send the head |
  * | `#mock:tokens=N` | the reply is exactly N tokens (before `max_tokens` truncation) |
+ * | `#mock:chunk_chars=N` | stream the reply in chunks of N characters instead of one token per chunk (a value split across chunks, for output-guard tests); usage still counts tokens |
  */
 export interface MockDirectives {
   status: number | null
@@ -18,6 +19,7 @@ export interface MockDirectives {
   errorAfter: number | null
   stallAfter: number | null
   tokens: number | null
+  chunkChars: number | null
 }
 
 /** Bounds keep a directive from turning the mock into a resource sink. */
@@ -27,7 +29,7 @@ const MAX_TOKENS = 100_000
 const DIRECTIVE = /#mock:([a-z_]+)(?:=(\d{1,9}))?/g
 
 export const noDirectives: Readonly<MockDirectives> = Object.freeze({
-  status: null, latencyMs: null, intervalMs: null, errorAfter: null, stallAfter: null, tokens: null
+  status: null, latencyMs: null, intervalMs: null, errorAfter: null, stallAfter: null, tokens: null, chunkChars: null
 })
 
 /** Reads every `#mock:` directive in `text`; unknown names and out-of-range values are ignored. */
@@ -54,6 +56,9 @@ export function parseMockDirectives (text: string): Readonly<MockDirectives> {
         break
       case 'tokens':
         if (value !== null) found.tokens = Math.min(value, MAX_TOKENS)
+        break
+      case 'chunk_chars':
+        if (value !== null && value > 0) found.chunkChars = value
         break
     }
   }

@@ -82,7 +82,8 @@ test('embeddings are deterministic unit vectors that honour dimensions and base6
 
 test('directives are parsed, bounded and stripped from the echo; status directives plan an error', () => {
   assert.deepEqual(parseMockDirectives('x #mock:status=503 #mock:latency=20 #mock:interval=5 #mock:error_after=2 #mock:stall #mock:tokens=9'),
-    { status: 503, latencyMs: 20, intervalMs: 5, errorAfter: 2, stallAfter: 1, tokens: 9 })
+    { status: 503, latencyMs: 20, intervalMs: 5, errorAfter: 2, stallAfter: 1, tokens: 9, chunkChars: null })
+  assert.equal(parseMockDirectives('#mock:chunk_chars=3').chunkChars, 3)
   assert.equal(parseMockDirectives('#mock:status=200').status, null)
   assert.equal(parseMockDirectives('#mock:latency=999999999').latencyMs, 600_000)
   assert.equal(stripMockDirectives('  hello #mock:tokens=3 '), 'hello')
@@ -96,4 +97,13 @@ test('failure_rate 1 fails every request; a malformed request is a 400 naming th
   const bad = planMockResponse('chat.completions', { model: 'mock-gpt' }, settings)
   assert.equal(bad.status, 400)
   assert.equal((bad.body as { error: { param: string } }).error.param, 'messages')
+})
+
+test('#mock:chunk_chars=N streams the reply N characters per chunk; usage still counts tokens', () => {
+  const body = chatBody('abcdefghij klm #mock:chunk_chars=4', { stream: true, stream_options: { include_usage: true } })
+  const chunks = chunksOf(planMockResponse('chat.completions', body, settings).stream) as Chunk[]
+  const contents = chunks.slice(1, -2).map((c) => c.choices[0]?.delta.content)
+  assert.ok(contents.every((c) => c?.length === 4 || c === contents.at(-1)))
+  assert.equal(contents.join(''), 'This is a mock reply from Portcullis. You said: abcdefghij klm')
+  assert.equal(chunks.at(-1)?.usage?.completion_tokens, 11)
 })

@@ -135,6 +135,7 @@ function buildReply (body: Record<string, unknown>, lastText: string, promptToke
   return {
     model: typeof body.model === 'string' ? body.model : 'mock-gpt',
     pieces,
+    ...(directives.chunkChars === null ? {} : { chunks: splitEvery(pieces.join(''), directives.chunkChars) }),
     finishReason: truncated ? 'length' : 'stop',
     promptTokens,
     includeUsage: streamOptions?.include_usage === true
@@ -152,6 +153,13 @@ function embeddingsAnswer (body: Record<string, unknown>, inputs: string[]): Pic
   const model = typeof body.model === 'string' ? body.model : 'mock-embedding'
   const usage = { prompt_tokens: promptTokens, total_tokens: promptTokens }
   return { body: { object: 'list', data, model, usage }, stream: null, usage: { inputTokens: promptTokens, outputTokens: 0 } }
+}
+
+/** `text` in pieces of `size` characters (the last may be shorter). */
+function splitEvery (text: string, size: number): string[] {
+  const chunks: string[] = []
+  for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size))
+  return chunks
 }
 
 function positiveInt (value: unknown): number | null {

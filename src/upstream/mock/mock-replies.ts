@@ -3,6 +3,8 @@ export interface MockReply {
   readonly model: string
   /** Tokens with their leading whitespace; joined they give the reply text. */
   readonly pieces: readonly string[]
+  /** What each stream chunk carries when not one piece per chunk (`#mock:chunk_chars`); usage still counts `pieces`. */
+  readonly chunks?: readonly string[]
   readonly finishReason: 'stop' | 'length'
   readonly promptTokens: number
   /** The request asked for `stream_options.include_usage`. */
@@ -70,7 +72,7 @@ export function mockChatChunks (reply: MockReply): MockStream {
   const part = (delta: object, finishReason: string | null): object =>
     ({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })
   const parts = [part({ role: 'assistant', content: '', refusal: null }, null)]
-  for (const piece of reply.pieces) parts.push(part({ content: piece }, null))
+  for (const piece of reply.chunks ?? reply.pieces) parts.push(part({ content: piece }, null))
   parts.push(part({}, reply.finishReason))
   if (reply.includeUsage) parts.push({ choices: [], usage: usageOf(reply) })
   return { head: header(reply, 'chatcmpl', 'chat.completion.chunk'), parts }
@@ -90,7 +92,7 @@ export function mockCompletionChunks (reply: MockReply): MockStream {
   const part = (text: string, finishReason: string | null): object =>
     ({ choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }] })
   const parts: object[] = []
-  for (const piece of reply.pieces) parts.push(part(piece, null))
+  for (const piece of reply.chunks ?? reply.pieces) parts.push(part(piece, null))
   parts.push(part('', reply.finishReason))
   if (reply.includeUsage) parts.push({ choices: [], usage: usageOf(reply) })
   return { head: header(reply, 'cmpl', 'text_completion'), parts }
