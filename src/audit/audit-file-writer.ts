@@ -31,6 +31,8 @@ export interface AuditFileWriterOptions {
   readonly checkpointEveryMs?: number
   /** Wait between attempts after a failed write. */
   readonly retryMs?: number
+  /** `interval` only: records wait this long to be written (one write per few ms, not per turn). */
+  readonly writeDelayMs?: number
 }
 
 const defaults: Omit<WriterConfig, 'dir' | 'keys'> = {
@@ -41,7 +43,8 @@ const defaults: Omit<WriterConfig, 'dir' | 'keys'> = {
   maxSegmentAgeMs: null,
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 60_000,
-  retryMs: 1000
+  retryMs: 1000,
+  writeDelayMs: 10
 }
 
 /** Opens (or resumes) the log in `options.dir` and starts the background flush. */
@@ -229,7 +232,7 @@ class FileAuditWriter implements AuditWriter {
   #scheduleFlush (): void {
     if (this.#flushScheduled || this.#failure !== null) return
     this.#flushScheduled = true
-    setImmediate(() => {
+    const write = (): void => {
       this.#guarded(async () => {
         // Cleared only once the previous write is done: records appended while a write is in
         // flight wait for the next one, so a busy gateway writes bigger batches, not more of them.
@@ -237,6 +240,9 @@ class FileAuditWriter implements AuditWriter {
         await this.#writePending()
         if (this.#config.fsync === 'batch') await this.#syncAndCheckpoint(false)
       }).catch(() => {})
-    })
+    }
+    const delay = this.#config.fsync === 'batch' ? 0 : this.#config.writeDelayMs
+    if (delay <= 0) setImmediate(write)
+    else setTimeout(write, delay).unref()
   }
 }

@@ -126,6 +126,7 @@ function writerOptions (dir: string, keys: AuditKeys, settings: AuditConfig): Au
     queueSize: settings.queue_size,
     fsync: settings.fsync,
     fsyncIntervalMs: settings.fsync_interval_ms,
+    writeDelayMs: settings.write_delay_ms,
     maxSegmentBytes: settings.max_segment_mb * 1024 * 1024,
     maxSegmentAgeMs: settings.max_segment_age_hours === undefined ? null : settings.max_segment_age_hours * 3_600_000,
     checkpointEveryRecords: settings.checkpoint_every_records,
