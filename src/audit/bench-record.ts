@@ -71,11 +71,11 @@ function realisticContext (i: number): RequestContext {
   ctx.usage = { inputTokens: 27, outputTokens: 12 }
   ctx.costMicroUsd = 42
   ctx.metadata = parseRequestMetadata('{"team":"search","ticket":"OPS-1234","canary":false}', 1024)
-  // Shaped like src/guards/guard-decisions.ts builds them (keys not in canonical order).
+  // Shaped like src/guards/guard-decisions.ts builds them (keys in canonical order).
   ctx.guards = [
-    { direction: 'input', detector: 'pii', action: 'allow', types: [], ms: 0.041 },
-    { direction: 'input', detector: 'secret', action: 'allow', types: [], ms: 0.041 },
-    { direction: 'input', detector: 'injection', action: 'allow', types: [], ms: 0.012, score: 0.02 }
+    { action: 'allow', detector: 'pii', direction: 'input', ms: 0.041, types: [] },
+    { action: 'allow', detector: 'secret', direction: 'input', ms: 0.041, types: [] },
+    { action: 'allow', detector: 'injection', direction: 'input', ms: 0.012, score: 0.02, types: [] }
   ]
   ctx.status = 200
   return ctx

@@ -43,6 +43,8 @@ const rank: Readonly<Record<GuardAction, number>> = { off: 0, flag: 1, redact: 2
  * Applies the PII and secret rules to the findings of one scan: one decision per detector and
  * action taken (or `allow` for an active detector with nothing to act on).
  */
+// Decisions are written with their keys in sorted order (action, detector, direction, failure,
+// ms, score, signals, types): the audit record then serializes them as they are, without a copy.
 export function classifyFindings (
   direction: GuardDecision['direction'], findings: readonly Finding[],
   rules: { readonly pii: DetectorRule, readonly secret: DetectorRule }, ms: number
@@ -66,11 +68,11 @@ export function classifyFindings (
     if (!rules[detector].active) continue
     const actions = byDetector.get(detector)
     if (actions === undefined) {
-      decisions.push({ direction, detector, action: 'allow', types: [], ms })
+      decisions.push({ action: 'allow', detector, direction, ms, types: [] })
       continue
     }
     for (const [action, types] of [...actions].sort((a, b) => rank[b[0]] - rank[a[0]])) {
-      decisions.push({ direction, detector, action: action as GuardDecision['action'], types: [...types], ms })
+      decisions.push({ action: action as GuardDecision['action'], detector, direction, ms, types: [...types] })
       if (action === 'block') blocked.push(...types)
     }
   }

@@ -117,8 +117,8 @@ function injection (ctx: RequestContext, policy: GuardPolicy, slots: readonly Te
   }
   const ms = elapsedMs(started)
   decisions.push(flagged
-    ? { direction: 'input', detector: 'injection', action: rule.action, types: ['injection'], ms, score, signals: [...signals] }
-    : { direction: 'input', detector: 'injection', action: 'allow', types: [], ms, score })
+    ? { action: rule.action, detector: 'injection', direction: 'input', ms, score, signals: [...signals], types: ['injection'] }
+    : { action: 'allow', detector: 'injection', direction: 'input', ms, score, types: [] })
 }
 
 /**
@@ -156,20 +156,29 @@ async function askGuardModel (ctx: RequestContext, client: GuardModelClient, act
     ? body.messages as ChatMessageLike[]
     : [{ role: 'user', content: requestTexts(ctx.endpoint, body).map((s) => s.text).join('\n') }]
   const result = await client.check(messages)
-  const base = { direction: 'input', detector: 'guard_model', ms: result.latencyMs, ...(result.score === null ? {} : { score: result.score }) } as const
+  // Keys in sorted order, as classifyFindings writes them.
+  const decision = (verdict: GuardDecision['action'], types: string[], failure?: string): GuardDecision => ({
+    action: verdict,
+    detector: 'guard_model',
+    direction: 'input',
+    ...(failure === undefined ? {} : { failure }),
+    ms: result.latencyMs,
+    ...(result.score === null ? {} : { score: result.score }),
+    types
+  })
   if (result.verdict === 'error') {
     const failure = result.failure ?? 'transport'
-    decisions.push({ ...base, action: result.flagged ? action : 'allow', types: result.flagged ? ['guard_model.error'] : [], failure })
+    decisions.push(decision(result.flagged ? action : 'allow', result.flagged ? ['guard_model.error'] : [], failure))
     if (result.flagged && action === 'block') {
       throw new GatewayError('service_unavailable', { message: 'The content guard is unavailable, so the request was refused. Retry later.' })
     }
     return
   }
   if (!result.flagged) {
-    decisions.push({ ...base, action: 'allow', types: [] })
+    decisions.push(decision('allow', []))
     return
   }
   const types = result.categories.length === 0 ? ['guard_model'] : result.categories.map((c) => 'guard_model.' + c.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32))
-  decisions.push({ ...base, action, types })
+  decisions.push(decision(action, types))
   if (action === 'block') throw blockedError('input', types)
 }
