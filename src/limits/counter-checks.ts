@@ -37,7 +37,7 @@ export function assertChecks (checks: readonly LimitCheck[]): void {
   const keys = checks.length > 32 ? new Set<string>() : null
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i] as LimitCheck
-    if (keys !== null ? keys.has(check.key) : checks.findIndex((other) => other.key === check.key) < i) {
+    if (keys !== null ? keys.has(check.key) : seenBefore(checks, i)) {
       throw new TypeError(`limit key ${check.key} appears twice in one acquire`)
     }
     keys?.add(check.key)
@@ -53,6 +53,12 @@ export function assertChecks (checks: readonly LimitCheck[]): void {
       gcraShape(check.limit, check.windowMs)
     }
   }
+}
+
+function seenBefore (checks: readonly LimitCheck[], i: number): boolean {
+  const key = (checks[i] as LimitCheck).key
+  for (let j = 0; j < i; j++) if ((checks[j] as LimitCheck).key === key) return true
+  return false
 }
 
 /** Amounts (tokens, micro-USD, requests) are integers, never negative, never beyond 2^53. */

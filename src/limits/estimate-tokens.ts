@@ -42,6 +42,18 @@ const PLAIN_TEXT = { disallowedSpecial: new Set<string>() } // `<|endoftext|>` i
 /** Which tokenizer counts for `model` (a `provider/` prefix is ignored). */
 export function tokenizerFamily (model: unknown): TokenizerFamily {
   if (typeof model !== 'string') return 'approximate'
+  // Asked on every request for the same few model names: remember the answers (bounded).
+  const known = families.get(model)
+  if (known !== undefined) return known
+  const family = familyOf(model)
+  if (families.size >= 1024) families.clear()
+  families.set(model, family)
+  return family
+}
+
+const families = new Map<string, TokenizerFamily>()
+
+function familyOf (model: string): TokenizerFamily {
   const name = model.slice(model.lastIndexOf('/') + 1).toLowerCase()
   if (/^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|gpt-oss|codex|omni-moderation)/.test(name)) return 'o200k_base'
   if (/^(gpt-3\.5|gpt-35|gpt-4|text-embedding-|davinci-002|babbage-002)/.test(name)) return 'cl100k_base'
@@ -144,6 +156,13 @@ export function jsonText (value: unknown, maxChars = MAX_TOKENIZED_CHARS): strin
   return text.length > maxChars ? text.slice(0, maxChars) : text
 }
 
+/** One counting function per family, made once (the cache takes a function per lookup). */
+const counters: Readonly<Record<TokenizerFamily, (text: string) => number>> = {
+  o200k_base: (text) => countRawTokens('o200k_base', text),
+  cl100k_base: (text) => countRawTokens('cl100k_base', text),
+  approximate: (text) => countRawTokens('approximate', text)
+}
+
 /** Accumulates one estimate within the work bound. */
 class Tally {
   raw = 0
@@ -152,19 +171,17 @@ class Tally {
   budget: number
   readonly family: TokenizerFamily
   readonly cache: TokenCountCache | null
-  readonly countText: (text: string) => number
   constructor (family: TokenizerFamily, budget: number, cache: TokenCountCache | null) {
     this.family = family
     this.budget = budget
     this.cache = cache
-    this.countText = (text) => countRawTokens(family, text)
   }
 
   text (text: string): void {
     this.chars += text.length
     if (text.length > this.budget) { this.raw += utf8Bytes(text); return }
     this.budget -= text.length
-    this.raw += this.cache === null ? countRawTokens(this.family, text) : this.cache.count(this.family, text, this.countText)
+    this.raw += this.cache === null ? countRawTokens(this.family, text) : this.cache.count(this.family, text, counters[this.family])
   }
 
   /** Strings are text; anything else is counted as its JSON text. */

@@ -111,7 +111,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       let counters = options.counters()
       let result
       try {
-        if (checks.some((c) => c.kind === 'budget' && !seeded.has(c.key))) await seedBudgets(counters, applicable.sources, checks, at)
+        if (unseeded(checks, seeded)) await seedBudgets(counters, applicable.sources, checks, at)
         result = await counters.acquire(checks)
       } catch (err) {
         const fallback = options.onCounterFailure(err)
@@ -185,6 +185,12 @@ function logUsageFlags (ctx: RequestContext, flags: readonly string[]): void {
   const line = { request_id: ctx.requestId, upstream: ctx.route?.upstream ?? null, flags }
   if (routine) ctx.log.debug(line, 'upstream usage below the local estimate; the local evidence was billed')
   else ctx.log.warn(line, 'upstream usage failed validation; the local evidence was billed')
+}
+
+/** Whether a budget counter of these checks has not been seeded from the usage store yet. */
+function unseeded (checks: readonly LimitCheck[], seeded: ReadonlySet<string>): boolean {
+  for (const c of checks) if (c.kind === 'budget' && !seeded.has(c.key)) return true
+  return false
 }
 
 function countedTokens (which: 'total' | 'input' | 'output', input: number, output: number): number {

@@ -105,3 +105,33 @@ test('prices returned are frozen: a caller cannot change the table', () => {
   assert.throws(() => { (p as { inputMicroUsdPerMillion: number }).inputMicroUsdPerMillion = 0 }, TypeError)
   assert.equal(table.priceFor('gpt-4o')?.inputMicroUsdPerMillion, 2_500_000)
 })
+
+test('the double fast path and the BigInt path agree, also next to 2^53 and at exact multiples', () => {
+  const reference = (p: Price, i: number, o: number): number => {
+    const total = BigInt(i) * BigInt(p.inputMicroUsdPerMillion) + BigInt(o) * BigInt(p.outputMicroUsdPerMillion)
+    const cost = (total + 999_999n) / 1_000_000n
+    return Number(cost > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : cost)
+  }
+  const prices: Price[] = [
+    { model: 'a', inputMicroUsdPerMillion: 150_000, outputMicroUsdPerMillion: 600_000 },
+    { model: 'b', inputMicroUsdPerMillion: 1, outputMicroUsdPerMillion: 999_999_999 },
+    { model: 'c', inputMicroUsdPerMillion: 7_777_777, outputMicroUsdPerMillion: 3 }
+  ]
+  const counts = [0, 1, 2, 999_999, 1_000_000, 1_000_001, 123_456_789, 2 ** 31, 2 ** 40 + 7, 2 ** 53 - 1]
+  let seed = 7
+  for (let n = 0; n < 2000; n++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    counts.push(seed % 5_000_000)
+  }
+  for (const p of prices) {
+    for (let k = 0; k < counts.length; k++) {
+      const i = counts[k] as number
+      const o = counts[(k * 7 + 3) % counts.length] as number
+      assert.equal(costMicroUsd(p, i, o), reference(p, i, o), `${p.model} ${i} ${o}`)
+    }
+  }
+  // Totals right at the edge of the fast path: 2^53 − 1 and just above it.
+  const one: Price = { model: 'one', inputMicroUsdPerMillion: 1, outputMicroUsdPerMillion: 1 }
+  assert.equal(costMicroUsd(one, 2 ** 52, 2 ** 52 - 1), reference(one, 2 ** 52, 2 ** 52 - 1))
+  assert.equal(costMicroUsd(one, 2 ** 52, 2 ** 52), reference(one, 2 ** 52, 2 ** 52))
+})

@@ -86,8 +86,22 @@ function tokens (value: number, name: string): bigint {
  * a RangeError.
  */
 export function costMicroUsd (price: Price, inputTokens: number, outputTokens: number): number {
+  // Every request is priced twice (reservation, settlement): in doubles when the exact total is
+  // below 2^53 (an integer product or sum that rounds to ≤ 2^53 − 1 was exact), else in BigInt.
+  if (Number.isSafeInteger(inputTokens) && inputTokens >= 0 && Number.isSafeInteger(outputTokens) && outputTokens >= 0) {
+    const sum = inputTokens * price.inputMicroUsdPerMillion + outputTokens * price.outputMicroUsdPerMillion
+    if (sum <= Number.MAX_SAFE_INTEGER) return ceilMillionths(sum)
+  }
   const total = tokens(inputTokens, 'inputTokens') * BigInt(price.inputMicroUsdPerMillion) +
     tokens(outputTokens, 'outputTokens') * BigInt(price.outputMicroUsdPerMillion)
   const cost = (total + MICRO_USD_PER_MILLION - 1n) / MICRO_USD_PER_MILLION
   return Number(cost > MAX_SAFE ? MAX_SAFE : cost)
+}
+
+/** ⌈n / 10⁶⌉ for a safe integer n ≥ 0, exactly (the remainder corrects the float quotient). */
+function ceilMillionths (n: number): number {
+  let q = Math.floor(n / 1_000_000)
+  let r = n - q * 1_000_000
+  if (r < 0) { q -= 1; r += 1_000_000 } else if (r >= 1_000_000) { q += 1; r -= 1_000_000 }
+  return r > 0 ? q + 1 : q
 }
