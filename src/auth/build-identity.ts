@@ -123,7 +123,7 @@ export async function buildIdentity (options: IdentityOptions): Promise<Identity
     tokenAuthenticator ??= createTokenAuthenticator({
       own: signingKeys === null
         ? null
-        : { issuer: issuerNow(), audience: config.oauth.audience ?? issuerNow(), ring: () => signingKeys.ring, clients },
+        : { issuer: issuerNow(), audience: config.oauth.audience ?? issuerNow(), ring: () => signingKeys.ring, reloadRing: () => signingKeys.reload(), clients },
       external,
       roles,
       clockSkewSeconds: config.auth.clock_skew_seconds,

@@ -20,6 +20,12 @@ export interface OwnIssuer {
   readonly audience: string
   /** The current ring; a getter because rotation swaps it. */
   readonly ring: () => SigningKeyRing
+  /**
+   * Re-reads the ring from the store. Called on an unknown `kid` (at most once a second): another
+   * instance may have created or rotated a key this one has not loaded yet (instances started
+   * together each create a first key; the store settles on one, see signing-key-manager.ts).
+   */
+  readonly reloadRing?: () => Promise<void>
   /** A client as the hot path sees it; `peek` answers synchronously from cache (undefined = not cached). */
   readonly clients: {
     peek (id: string): ClientRecord | null | undefined
@@ -83,7 +89,7 @@ export function createTokenAuthenticator (options: TokenAuthenticatorOptions): T
       audience: own.audience,
       algorithms: [...signingAlgorithms],
       typ: [accessTokenType],
-      keys: { kind: 'resolver', getKey: async (header) => ringKey(own.ring(), header.kid) },
+      keys: { kind: 'resolver', getKey: ownKeys(own) },
       clockSkewSeconds: options.clockSkewSeconds,
       maxTokenBytes: options.maxTokenBytes
     })
@@ -136,10 +142,27 @@ export function createTokenAuthenticator (options: TokenAuthenticatorOptions): T
   }
 }
 
-async function ringKey (ring: SigningKeyRing, kid: unknown): Promise<CryptoKey> {
-  const key = typeof kid === 'string' ? ring.publicKey(kid) : null
-  if (key === null) throw new errors.JWKSNoMatchingKey()
-  return key
+const ringReloadEveryMs = 1000
+
+/** The own ring's key for a `kid`; an unknown one reloads the ring first (rate-limited). */
+function ownKeys (own: OwnIssuer): (header: { kid?: unknown }) => Promise<CryptoKey> {
+  let lastReload = 0
+  let reloading: Promise<void> | null = null
+  return async (header) => {
+    const kid = header.kid
+    if (typeof kid !== 'string') throw new errors.JWKSNoMatchingKey()
+    let key = own.ring().publicKey(kid)
+    if (key === null && own.reloadRing !== undefined && (reloading !== null || Date.now() - lastReload >= ringReloadEveryMs)) {
+      if (reloading === null) {
+        lastReload = Date.now()
+        reloading = own.reloadRing().finally(() => { reloading = null })
+      }
+      await reloading.catch(() => {})
+      key = own.ring().publicKey(kid)
+    }
+    if (key === null) throw new errors.JWKSNoMatchingKey()
+    return key
+  }
 }
 
 /**
