@@ -31,3 +31,8 @@ export async function createAdminTestApp (t: TestContext, keys: KeyService, rout
   t.after(() => app.close())
   return app
 }
+
+/** Creates API keys for the admin test harnesses: `mint(name, scopes, tenant?)` → the secret. */
+export function keyMinter (keys: KeyService): (name: string, scopes: string[], tenant?: string | null) => Promise<string> {
+  return async (name, scopes, tenant = null) => (await keys.create({ name, scopes, tenant })).secret
+}

@@ -8,7 +8,7 @@ import { writeAuditLogFixture } from '../audit/audit-log-fixture.ts'
 import { variedFields } from '../audit/audit-search-fixture.ts'
 import { createFileAuditSearch } from '../audit/audit-file-search.ts'
 import type { AuditSearchSource } from '../audit/audit-search.ts'
-import { createAdminTestApp } from './admin-test-app.ts'
+import { createAdminTestApp, keyMinter } from './admin-test-app.ts'
 import { auditRoutes } from './audit-routes.ts'
 
 /** Test support: `GET /admin/v1/audit` over a real 60-record log (see `variedFields`), with admin keys of each kind. */
@@ -32,8 +32,7 @@ export async function auditAdminHarness (t: TestContext, source?: (dir: string) 
   await writeAuditLogFixture({ dir: auditDir, keys: auditKeys, maxSegmentBytes: 20 * 520, checkpointEveryRecords: 10, queueSize: 10 }, count, variedFields)
   const app = await createAdminTestApp(t, f.service, [], auditRoutes({ source: await source?.(auditDir) ?? createFileAuditSearch({ dir: auditDir }) }))
   await app.ready()
-  const key = async (name: string, scopes: string[], tenant: string | null = null): Promise<string> =>
-    (await f.service.create({ name, scopes, tenant })).secret
+  const key = keyMinter(f.service)
   return {
     ...f,
     app,

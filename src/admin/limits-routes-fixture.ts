@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import type { ModelPrice } from '../limits/default-prices.ts'
 import { startKeyService, type KeyServiceFixture } from '../auth/key-service-fixture.ts'
-import { createAdminTestApp } from './admin-test-app.ts'
+import { createAdminTestApp, keyMinter } from './admin-test-app.ts'
 import { policyRoutes } from './policies-routes.ts'
 import { priceRoutes } from './prices-routes.ts'
 import { usageRoutes } from './usage-routes.ts'
@@ -46,8 +46,7 @@ export async function limitsAdminHarness (t: TestContext, options: LimitsHarness
   ]
   const app = await createAdminTestApp(t, f.service, [], routes)
   await app.ready()
-  const key = async (name: string, scopes: string[], tenant: string | null = null): Promise<string> =>
-    (await f.service.create({ name, scopes, tenant })).secret
+  const key = keyMinter(f.service)
   return {
     ...f,
     app,
