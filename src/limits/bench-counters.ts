@@ -14,6 +14,7 @@ import { Redis } from 'ioredis'
 import type { CounterStore, LimitCheck } from './counter-store.ts'
 import { createMemoryCounterStore } from './memory-counter-store.ts'
 import { createRedisCounterStore } from './redis-counter-store.ts'
+import { keysUnder } from './redis-keys-fixture.ts'
 
 const { values } = parseArgs({
   options: {
@@ -70,17 +71,6 @@ async function measure (adapter: string, store: CounterStore): Promise<Row[]> {
     { adapter, mode: 'sequential', perRequestUs: sequential, p50Us: percentile(latencies, 0.5), p99Us: percentile(latencies, 0.99) },
     { adapter, mode: `${inFlight} in flight`, perRequestUs: concurrent, p50Us: percentile(parallel, 0.5), p99Us: percentile(parallel, 0.99) }
   ]
-}
-
-async function keysUnder (redis: Redis, prefix: string): Promise<string[]> {
-  const found: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    cursor = next
-    found.push(...keys)
-  } while (cursor !== '0')
-  return found
 }
 
 const rows: Row[] = []

@@ -1,18 +1,12 @@
 import type { Config } from '../config/config-schema.ts'
 import type { Principal } from '../pipeline/context.ts'
-import type { BudgetPeriod, PolicyRecord } from '../store/store.ts'
+import type { BudgetPeriod, PolicyLimits, PolicyRecord } from '../store/store.ts'
 import { modelAllowed } from '../lib/model-pattern.ts'
 
 /** The limits of one counter scope: a stored policy, or an entry of the `limits` config. */
-export interface LimitSource {
+export interface LimitSource extends PolicyLimits {
   /** Stable counter id: the same policy on every instance uses the same counters. */
   readonly counterId: string
-  readonly requestsPerMinute: number | null
-  readonly tokensPerMinute: number | null
-  readonly concurrentRequests: number | null
-  readonly budgetMicroUsd: number | null
-  readonly budgetPeriod: BudgetPeriod | null
-  readonly maxTokens: number | null
   /** Whose spend a budget counts (stored policies), for seeding its counter from recorded usage. */
   readonly budgetTarget: { readonly kind: PolicyRecord['targetKind'], readonly id: string | null } | null
   /** Counter keys, built once per source: the request path only looks them up. */

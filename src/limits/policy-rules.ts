@@ -1,5 +1,5 @@
 import { randomBase62 } from '../lib/random-base62.ts'
-import type { BudgetPeriod, PolicyTargetKind } from '../store/store.ts'
+import type { BudgetPeriod, PolicyLimits, PolicyTargetKind } from '../store/store.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { isPublicKeyId } from '../auth/api-key-format.ts'
 import { isClientId } from '../oauth/client-rules.ts'
@@ -71,15 +71,7 @@ export function validatePolicyTarget (kind: string, id: string | null | undefine
   return { kind: k, id }
 }
 
-/** The limits of a policy, as stored (budget in micro-USD). Null sets nothing. */
-export interface PolicyLimits {
-  readonly requestsPerMinute: number | null
-  readonly tokensPerMinute: number | null
-  readonly concurrentRequests: number | null
-  readonly budgetMicroUsd: number | null
-  readonly budgetPeriod: BudgetPeriod | null
-  readonly maxTokens: number | null
-}
+export type { PolicyLimits }
 
 function positive (value: number | null, param: string, max = Number.MAX_SAFE_INTEGER): number | null {
   if (value === null) return null

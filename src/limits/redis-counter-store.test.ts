@@ -6,6 +6,7 @@ import { Redis } from 'ioredis'
 import { budget, granted, refused, requests, runCounterStoreContract, slots, tokens } from './counter-store-contract.ts'
 import { lua } from './redis-counter-scripts.ts'
 import { createRedisCounterStore, runScript } from './redis-counter-store.ts'
+import { keysUnder } from './redis-keys-fixture.ts'
 
 // Tests run against a real server; the default matches the development environment.
 const url = process.env.PORTCULLIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -21,17 +22,6 @@ async function connect (): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
   await redis.connect()
   return redis
-}
-
-async function keysUnder (redis: Redis, prefix: string): Promise<string[]> {
-  const found: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    cursor = next
-    found.push(...keys)
-  } while (cursor !== '0')
-  return found.sort()
 }
 
 // Two connections, as two gateway instances would have.

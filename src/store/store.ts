@@ -203,14 +203,8 @@ export type PolicyTargetKind = 'global' | 'tenant' | 'key' | 'client' | 'model'
 export type BudgetPeriod = 'daily' | 'monthly' | 'total'
 
 /** Limits for one target. Null fields set nothing (another policy or the config may). */
-export interface PolicyRecord {
-  /** `pol_<16 base62>`. */
-  readonly id: string
-  readonly targetKind: PolicyTargetKind
-  /** Null only for `global`. */
-  readonly targetId: string | null
-  /** The tenant that owns the policy (for tenant isolation in the admin API); null = operator. */
-  readonly tenant: string | null
+/** The limits one policy (or one `limits` config entry) sets; null sets nothing. */
+export interface PolicyLimits {
   readonly requestsPerMinute: number | null
   readonly tokensPerMinute: number | null
   readonly concurrentRequests: number | null
@@ -219,6 +213,16 @@ export interface PolicyRecord {
   readonly budgetPeriod: BudgetPeriod | null
   /** Largest `max_tokens` a request may ask for; also what is reserved when a request sends none. */
   readonly maxTokens: number | null
+}
+
+export interface PolicyRecord extends PolicyLimits {
+  /** `pol_<16 base62>`. */
+  readonly id: string
+  readonly targetKind: PolicyTargetKind
+  /** Null only for `global`. */
+  readonly targetId: string | null
+  /** The tenant that owns the policy (for tenant isolation in the admin API); null = operator. */
+  readonly tenant: string | null
   readonly createdAt: number
   readonly createdBy: string | null
   readonly updatedAt: number

@@ -1,24 +1,19 @@
-import { createHmac, randomUUID } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { exportSPKI, SignJWT, type JWTPayload } from 'jose'
+import { mintKey, type TestKey } from '../../src/auth/jwt/jwt-fixture.ts'
 
 /** The algorithms a test identity provider signs with. */
 export type SigningAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
 
 /** A key pair made with jose, with the public JWK the IdP publishes for it. */
-export interface SigningKey {
+export interface SigningKey extends TestKey {
   readonly alg: SigningAlgorithm
-  readonly kid: string
-  readonly privateKey: CryptoKey
-  readonly publicKey: CryptoKey
-  readonly publicJwk: JWK
 }
 
-export async function generateSigningKey (alg: SigningAlgorithm, kid: string = randomUUID()): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  const publicJwk: JWK = { ...await exportJWK(publicKey), kid, alg, use: 'sig' }
-  return { alg, kid, privateKey, publicKey, publicJwk }
+export async function generateSigningKey (alg: SigningAlgorithm, kid?: string): Promise<SigningKey> {
+  return { ...await mintKey(alg, kid), alg }
 }
 
 /**
