@@ -132,6 +132,23 @@ test('fsync policy: interval syncs on its timer (or flush), batch after every wr
   await batch.close()
 })
 
+test('with fsync interval, records wait writeDelayMs and leave in one write; with batch they go at once', async () => {
+  const dir = tempLogDir()
+  const delayed = await openAuditFileWriter({ dir, keys, writeDelayMs: 300 })
+  for (let i = 1; i <= 5; i++) delayed.append(sampleAuditFields(i))
+  await sleep(100)
+  assert.equal(statSync(join(dir, 'audit-000001.jsonl')).size, 0, 'written before the delay')
+  await until(() => statSync(join(dir, 'audit-000001.jsonl')).size > 0)
+  assert.equal(lines(dir, 'audit-000001.jsonl').length, 5)
+  await delayed.close()
+
+  const batchDir = tempLogDir()
+  const batch = await openAuditFileWriter({ dir: batchDir, keys, fsync: 'batch', writeDelayMs: 60_000 })
+  batch.append(sampleAuditFields(1))
+  await until(() => statSync(join(batchDir, 'audit-000001.jsonl')).size > 0)
+  await batch.close()
+})
+
 test('checkpoints are signed every N durable records and on close, and exportable', async () => {
   const dir = tempLogDir()
   const writer = await openAuditFileWriter({ dir, keys, checkpointEveryRecords: 10 })
