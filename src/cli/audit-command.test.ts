@@ -5,14 +5,13 @@ import { join } from 'node:path'
 import { auditAdminHarness, type AuditAdminHarness } from '../admin/audit-routes-fixture.ts'
 import { openAuditFileWriter } from '../audit/audit-file-writer.ts'
 import { variedFields } from '../audit/audit-search-fixture.ts'
-import { runCommand as run } from './run-command-fixture.ts'
+import { runCommand as run, listeningAdminEnv } from './run-command-fixture.ts'
 import { auditExportCommand, auditSearchCommand, auditTailCommand } from './audit-command.ts'
 import { printRecords } from './audit-record-table.ts'
 
 async function gateway (t: TestContext, count?: number): Promise<AuditAdminHarness & { env: NodeJS.ProcessEnv }> {
   const h = await auditAdminHarness(t, undefined, count)
-  const url = await h.app.listen({ host: '127.0.0.1', port: 0 })
-  return { ...h, env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: h.operator } }
+  return { ...h, env: await listeningAdminEnv(h.app, h.operator) }
 }
 
 function storedLines (dir: string): string[] {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { clientsAdminHarness, type ClientsAdminHarness } from '../admin/clients-test-fixture.ts'
 import { verifyClientSecretWithRotation } from '../oauth/client-secret.ts'
 import type { Command } from './command.ts'
-import { runCommand } from './run-command-fixture.ts'
+import { runCommand, listeningAdminEnv } from './run-command-fixture.ts'
 import {
   clientsCommands, clientsCreateCommand, clientsDeleteCommand, clientsDisableCommand, clientsEnableCommand, clientsGetCommand,
   clientsListCommand, clientsRevokeTokensCommand, clientsRotateCommand
@@ -15,8 +15,7 @@ interface Gateway extends ClientsAdminHarness {
 
 async function gateway (t: TestContext): Promise<Gateway> {
   const h = await clientsAdminHarness(t)
-  const url = await h.app.listen({ host: '127.0.0.1', port: 0 })
-  return { ...h, env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: h.clientsAdmin } }
+  return { ...h, env: await listeningAdminEnv(h.app, h.clientsAdmin) }
 }
 
 const run = runCommand

@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Command } from './command.ts'
 import { limitsAdminHarness, type LimitsAdminHarness } from '../admin/limits-routes-fixture.ts'
-import { runCommand as run } from './run-command-fixture.ts'
+import { runCommand as run, listeningAdminEnv } from './run-command-fixture.ts'
 import {
   policiesCommands, policiesCreateCommand, policiesDeleteCommand, policiesGetCommand, policiesListCommand, policiesUpdateCommand
 } from './policies-command.ts'
@@ -13,8 +13,7 @@ interface Gateway extends LimitsAdminHarness {
 
 async function gateway (t: TestContext): Promise<Gateway> {
   const h = await limitsAdminHarness(t)
-  const url = await h.app.listen({ host: '127.0.0.1', port: 0 })
-  return { ...h, env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: h.operator } }
+  return { ...h, env: await listeningAdminEnv(h.app, h.operator) }
 }
 
 test('policies create, get, update, list and delete one policy', async (t) => {

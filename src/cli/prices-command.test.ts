@@ -1,13 +1,12 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { limitsAdminHarness, type LimitsAdminHarness } from '../admin/limits-routes-fixture.ts'
-import { runCommand as run } from './run-command-fixture.ts'
+import { runCommand as run, listeningAdminEnv } from './run-command-fixture.ts'
 import { pricesCommands, pricesListCommand, pricesSetCommand, pricesUnsetCommand } from './prices-command.ts'
 
 async function gateway (t: TestContext): Promise<LimitsAdminHarness & { env: NodeJS.ProcessEnv }> {
   const h = await limitsAdminHarness(t)
-  const url = await h.app.listen({ host: '127.0.0.1', port: 0 })
-  return { ...h, env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: h.operator } }
+  return { ...h, env: await listeningAdminEnv(h.app, h.operator) }
 }
 
 test('prices list, set (names with / and *) and unset', async (t) => {

@@ -20,3 +20,9 @@ export async function runCommand (command: Command, argv: string[], env: NodeJS.
   }
   return { code, out: out.join('\n'), err: err.join('\n') }
 }
+
+/** Starts `app` on a free loopback port: the environment a CLI command needs to reach it as `adminKey`. */
+export async function listeningAdminEnv (app: { listen (options: { host: string, port: number }): Promise<string> }, adminKey: string): Promise<NodeJS.ProcessEnv> {
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  return { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: adminKey }
+}

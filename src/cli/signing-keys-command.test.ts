@@ -9,7 +9,7 @@ import type { SigningKeyManager } from '../oauth/signing-key-manager.ts'
 import { unwrapPrivateKey } from '../oauth/signing-keys.ts'
 import { tempSqliteStore } from '../oauth/sqlite-store-fixture.ts'
 import type { Store } from '../store/store.ts'
-import { runCommand } from './run-command-fixture.ts'
+import { runCommand, listeningAdminEnv } from './run-command-fixture.ts'
 import { signingKeysCommands, signingKeysListCommand, signingKeysRotateCommand } from './signing-keys-command.ts'
 
 interface Gateway {
@@ -26,10 +26,9 @@ async function gateway (t: TestContext): Promise<Gateway> {
   const masterKey = randomBytes(32)
   const manager = await openSigningKeyManager({ store: store.signingKeys, masterKey, algorithm: 'EdDSA', maxTokenLifetimeSeconds: 3600 })
   const app = await createAdminTestApp(t, keys.service, [], signingKeyRoutes(manager))
-  const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const adminKey = (await keys.service.create({ name: 'cli', scopes: ['admin:config'] })).secret
   const keysOnly = (await keys.service.create({ name: 'keys', scopes: ['admin:keys'] })).secret
-  return { env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: adminKey }, manager, store, masterKey, keysOnly }
+  return { env: await listeningAdminEnv(app, adminKey), manager, store, masterKey, keysOnly }
 }
 
 const run = runCommand

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { limitsAdminHarness, type LimitsAdminHarness } from '../admin/limits-routes-fixture.ts'
-import { runCommand as run } from './run-command-fixture.ts'
+import { runCommand as run, listeningAdminEnv } from './run-command-fixture.ts'
 import { usageCommand, usageCommands } from './usage-command.ts'
 
 const hour = 3_600_000
@@ -15,8 +15,7 @@ async function gateway (t: TestContext): Promise<LimitsAdminHarness & { env: Nod
     { ...cell, hour: thisHour - hour, model: 'gpt-4o-mini', requests: 3, costMicroUsd: 2_000_000 },
     { ...cell, hour: thisHour - 3 * 24 * hour, model: 'gpt-4o', costMicroUsd: 1 }
   ])
-  const url = await h.app.listen({ host: '127.0.0.1', port: 0 })
-  return { ...h, thisHour, env: { PORTCULLIS_URL: url, PORTCULLIS_ADMIN_KEY: h.operator } }
+  return { ...h, thisHour, env: await listeningAdminEnv(h.app, h.operator) }
 }
 
 test('usage prints a table by model with a TOTAL line; --from 7d widens the window; --json is the API answer', async (t) => {
