@@ -48,9 +48,22 @@ export async function freePort () {
   })
 }
 
+const sutCommand = { wrap: [], nodeFlags: [] }
+
+/** Runs every system under test started from now on as `...wrap node ...nodeFlags <args>`. */
+export function setSutCommand ({ wrap = [], nodeFlags = [] } = {}) {
+  sutCommand.wrap = wrap
+  sutCommand.nodeFlags = nodeFlags
+}
+
 /** Spawns `node <args>` pinned to `cpu`; keeps the tail of its output for error messages. */
 function spawnNode (name, cpu, args, env = {}) {
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...args], {
+  // The system under test may run under a wrapper (instructions.mjs: valgrind) and with extra
+  // node flags; the load generator and the mock never do.
+  const underTest = cpu === SUT_CPU
+  const wrap = underTest ? sutCommand.wrap : []
+  const flags = underTest ? sutCommand.nodeFlags : []
+  const child = spawn('taskset', ['-c', String(cpu), ...wrap, process.execPath, ...flags, ...args], {
     cwd: repoDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -256,6 +269,8 @@ async function startPortcullis (mockUrl, auth, { limits = false, redis = false, 
           prices: [{ model: MODEL, input_per_million_usd: 0.15, output_per_million_usd: 0.6 }],
         }
       : {}),
+    // For experiments by hand: BENCH_EXTRA_CONFIG='{"metrics":{"enabled":false}}' merges on top.
+    ...JSON.parse(process.env.BENCH_EXTRA_CONFIG ?? '{}'),
   }, null, 2), { mode: 0o600 })
   const port = await freePort()
   const adminKey = randomBytes(36).toString('base64url')

@@ -1,14 +1,16 @@
-import type { Endpoint, Logger, RequestContext } from '../pipeline/context.ts'
+import type { Logger, RequestContext } from '../pipeline/context.ts'
 import type { Stage } from '../pipeline/stage.ts'
-import type { AuditFields } from './audit-chain.ts'
+import type { AuditFields, MemberGroups } from './audit-chain.ts'
 import type { GeoLookup } from './geo-lookup.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
-import { canonicallyOrdered } from './canonical-json.ts'
-import { redactCredentialShapes } from '../lib/credential-shapes.ts'
+import { requestRecord } from './request-record.ts'
 
 export interface RecordStageOptions {
-  /** Seals and queues one record; throws when the writer cannot take it (queue full, closed). */
-  readonly append: (fields: AuditFields) => void
+  /**
+   * Seals and queues one record; throws when the writer cannot take it (queue full, closed).
+   * `groups`: its canonical members, already split (`AuditChain.sealGroups`), or null.
+   */
+  readonly append: (fields: AuditFields, groups: MemberGroups | null) => void
   /** False while the writer fails or its queue is full. */
   readonly accepting: () => boolean
   /** `fail_closed`: refuse requests while records cannot be written; `fail_open`: serve and log. */
@@ -23,21 +25,6 @@ export interface RecordStage extends Stage {
   settled (timeoutMs: number): Promise<void>
 }
 
-const endpointPaths: Readonly<Record<Endpoint, string>> = {
-  'chat.completions': '/v1/chat/completions',
-  completions: '/v1/completions',
-  embeddings: '/v1/embeddings',
-  models: '/v1/models'
-}
-
-/** Longest user agent kept: enough to identify an SDK, not a channel for arbitrary data. */
-export const maxUserAgentChars = 256
-/**
- * Status recorded when the client went away before its response was complete (nginx's
- * convention); `error` is then `client_closed`, the one value that is not a catalogue code,
- * because no client ever sees it.
- */
-export const clientClosedStatus = 499
 const logEveryMs = 10_000
 
 /**
@@ -48,7 +35,9 @@ const logEveryMs = 10_000
  */
 export function createRecordStage (options: RecordStageOptions): RecordStage {
   const { append, accepting, onFailure, geo, log } = options
-  const started = new WeakSet<RequestContext>()
+  // A strong set, emptied by `onComplete` (the pipeline runs it for every request, in a
+  // `finally`): no weak-collection bookkeeping for the garbage collector on every request.
+  const started = new Set<RequestContext>()
   let inFlight = 0
   let waiters: Array<() => void> = []
   const failureLog = throttle(logEveryMs)
@@ -79,7 +68,8 @@ export function createRecordStage (options: RecordStageOptions): RecordStage {
     },
     onComplete (ctx) {
       try {
-        append(requestRecord(ctx, geo))
+        const { fields, groups } = requestRecord(ctx, geo)
+        append(fields, groups)
       } catch (err) {
         lost += 1
         if (lostLog()) log.error({ err, lost_records: lost, request_id: ctx.requestId }, 'audit record lost: the audit log cannot take more records')
@@ -96,51 +86,6 @@ export function createRecordStage (options: RecordStageOptions): RecordStage {
       })
     }
   }
-}
-
-/**
- * The record of one proxy request, with the fields fixed in ARCHITECTURE.md ("Audit record").
- * Built from the context only; `ip` is the client address after trusted proxies.
- */
-export function requestRecord (ctx: RequestContext, geo: GeoLookup | null): AuditFields {
-  const principal = ctx.principal
-  const aborted = ctx.signal.aborted
-  const userAgent = ctx.headers['user-agent']
-  // Keys in canonical (sorted) order and nested values ordered too: the writer then serializes
-  // the record natively in one pass (canonical-members.ts) instead of sorting and copying it.
-  // Guard verdicts come from code the audit does not own: one that canonical JSON refuses
-  // (undefined, a class instance) would cost the whole record, so it is recorded as null.
-  return {
-    api_key_id: principal?.keyId ?? null,
-    client_id: principal?.clientId ?? null,
-    cost_usd: ctx.costMicroUsd === null ? null : ctx.costMicroUsd / 1_000_000,
-    endpoint: endpointPaths[ctx.endpoint],
-    error: aborted ? 'client_closed' : ctx.error,
-    geo: geo === null ? null : canonicallyOrdered(geo(ctx.clientIp)),
-    guards: ctx.guards === null ? null : canonicallyOrdered(ctx.guards),
-    ip: ctx.clientIp,
-    latency_ms: millis(performance.now() - ctx.startedAt),
-    metadata: ctx.metadata === null ? null : canonicallyOrdered(ctx.metadata),
-    // Both are the caller's text: a credential pasted into them is masked (lib/credential-shapes.ts).
-    model: ctx.model === null ? null : redactCredentialShapes(ctx.model),
-    request_id: ctx.requestId,
-    // Only when a guard policy asks (`guards.record_sample`): already masked and size-limited.
-    ...(ctx.sample === null ? {} : { sample: { completion: ctx.sample.completion, prompt: ctx.sample.prompt } }),
-    status: aborted ? clientClosedStatus : ctx.status,
-    tenant: principal?.tenant ?? null,
-    timestamp_utc: ctx.receivedAt.toISOString(),
-    tokens_input: ctx.usage?.inputTokens ?? null,
-    tokens_output: ctx.usage?.outputTokens ?? null,
-    ttfb_ms: ctx.ttfbMs === null ? null : millis(ctx.ttfbMs),
-    type: 'request',
-    upstream: ctx.route?.upstream ?? null,
-    user_agent: typeof userAgent === 'string' ? redactCredentialShapes(userAgent.slice(0, maxUserAgentChars)) : null
-  }
-}
-
-/** Milliseconds with microsecond precision: enough to compare, short in the file. */
-function millis (ms: number): number {
-  return Math.round(ms * 1000) / 1000
 }
 
 /** True at most once per `ms`: a failing disk must not turn into a flood of log lines. */

@@ -48,7 +48,8 @@ const statusText: readonly string[] = Array.from({ length: 600 }, (_, i) => Stri
  */
 export function createMetricsStages (options: MetricsStageOptions): MetricsStages {
   const { metrics, modelLabel } = options
-  const timings = new WeakMap<RequestContext, UpstreamTiming>()
+  // Emptied by `onComplete`, which the pipeline runs for every request (in a `finally`).
+  const timings = new Map<RequestContext, UpstreamTiming>()
 
   const upstreamTimer: Stage = {
     name: 'metrics-upstream-timer',
@@ -77,8 +78,9 @@ export function createMetricsStages (options: MetricsStageOptions): MetricsStage
       metrics.requests.at(ctx.endpoint, status, model, error).inc()
       if (ctx.limitRefusal !== null) metrics.limitRefusals.at(ctx.limitRefusal).inc()
       const timing = timings.get(ctx)
-      if (timing === undefined || ctx.route === null) return
+      if (timing === undefined) return
       timings.delete(ctx)
+      if (ctx.route === null) return
       observeForwarded(ctx, timing, now, model, error)
     }
   }

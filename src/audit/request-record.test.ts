@@ -1,0 +1,98 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
+import type { RequestContext } from '../pipeline/context.ts'
+import type { Provider } from '../upstream/provider.ts'
+import type { JsonValue } from './canonical-json.ts'
+import { newRequestContext } from '../pipeline/new-request-context.ts'
+import { silentLog } from '../pipeline/silent-log.ts'
+import { createAuditChain } from './audit-chain.ts'
+import { canonicalJsonReference } from './canonical-json.ts'
+import { nastyKeys, nastyStrings, object, pick, prng, value } from './json-value-fixture.ts'
+import { requestRecord } from './request-record.ts'
+
+// The record stage hands the chain its record already split into canonical member groups, and
+// the chain seals them without looking at the record again: what lands on disk and what the MAC
+// covers must be exactly what the checked path (`sealLine`) and the reference serializer write.
+
+const provider = { name: 'mock', type: 'mock' } as unknown as Provider
+
+function context (rnd: () => number, i: number): RequestContext {
+  const aborter = new AbortController()
+  const ctx = newRequestContext({
+    requestId: 'req_' + i.toString(16),
+    endpoint: pick(rnd, ['chat.completions', 'completions', 'embeddings', 'models'] as const),
+    method: 'POST',
+    headers: rnd() < 0.2 ? {} : { 'user-agent': pick(rnd, nastyStrings) + (rnd() < 0.2 ? ' sk-proj-' + 'a'.repeat(40) : '') },
+    socketIp: '203.0.113.' + (i % 250),
+    rawBody: '{}',
+    signal: aborter.signal,
+    log: silentLog
+  })
+  if (rnd() < 0.1) aborter.abort()
+  ctx.model = rnd() < 0.2 ? null : pick(rnd, nastyStrings)
+  if (rnd() < 0.8) {
+    ctx.principal = {
+      kind: 'api_key', keyId: 'key_' + i, clientId: rnd() < 0.5 ? null : pick(rnd, nastyStrings), subject: null, tokenId: null,
+      name: null, tenant: rnd() < 0.5 ? null : pick(rnd, nastyStrings), scopes: new Set(), models: null, allowedIps: null
+    }
+  }
+  if (rnd() < 0.7) ctx.route = { upstream: pick(rnd, nastyStrings), upstreamModel: 'm', provider }
+  ctx.ttfbMs = rnd() < 0.3 ? null : rnd() * 100
+  ctx.usage = rnd() < 0.3 ? null : { inputTokens: Math.floor(rnd() * 1e5), outputTokens: Math.floor(rnd() * 1e5) }
+  ctx.costMicroUsd = rnd() < 0.3 ? null : Math.floor(rnd() * 1e6)
+  // Metadata as the metadata stage admits it: flat, keys of [A-Za-z0-9_.:-], some all digits
+  // (only the reference serializer orders those, so such a record takes the checked path).
+  ctx.metadata = rnd() < 0.3 ? null : metadata(rnd)
+  ctx.guards = rnd() < 0.3 ? null : [value(rnd, 1), object(rnd, 1, 4), { action: 'flag', detector: 'pii', types: ['pii.email'], ms: rnd() }]
+  ctx.sample = rnd() < 0.8 ? null : { prompt: pick(rnd, nastyStrings), completion: rnd() < 0.5 ? null : pick(rnd, nastyStrings) }
+  ctx.status = pick(rnd, [200, 400, 429, 502])
+  ctx.error = ctx.status === 200 ? null : 'rate_limit_exceeded'
+  return ctx
+}
+
+function metadata (rnd: () => number): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {}
+  const keys = ['team', 'ticket', 'a', 'Z', '10', '9', 'x.y:z', '_', 'mac', 'prev', 'seq', 'request_id', 'metadata', 'status']
+  for (let n = Math.floor(rnd() * 6); n > 0; n--) out[pick(rnd, keys)] = pick(rnd, [pick(rnd, nastyStrings), 42, -0.5, true])
+  return out
+}
+
+test('the record stage\'s member groups seal to exactly the checked path\'s line and MAC', () => {
+  const key = createSecretKey(randomBytes(32))
+  const fast = createAuditChain(key)
+  const checked = createAuditChain(key)
+  const rnd = prng(499)
+  let grouped = 0
+  for (let i = 0; i < 3000; i++) {
+    const { fields, groups } = requestRecord(context(rnd, i), null)
+    const expected = checked.sealLine(fields)
+    const sealed = groups === null ? fast.sealLine(fields) : fast.sealGroups(groups, fields)
+    if (groups !== null) grouped += 1
+    assert.equal(sealed.line, expected.line, `case ${i}: the line`)
+    assert.equal(sealed.record.mac, expected.record.mac, `case ${i}: the mac`)
+    assert.equal(sealed.line, canonicalJsonReference(sealed.record), `case ${i}: the reference line`)
+    const unsealed = { ...fields, seq: sealed.record.seq, prev: sealed.record.prev }
+    const mac = createHmac('sha256', key).update(sealed.record.prev + canonicalJsonReference(unsealed)).digest('hex')
+    assert.equal(sealed.record.mac, mac, `case ${i}: the MAC over the reference serialization`)
+  }
+  // Both paths are exercised: digit keys (in metadata or the generated guard values) force the checked one.
+  assert.ok(grouped > 500 && grouped < 3000, `${grouped} of 3000 records were sealed from their groups`)
+})
+
+test('a record whose metadata has an all-digit key is sealed through the checked path', () => {
+  const ctx = context(prng(1), 1)
+  ctx.metadata = { 9: 'nine', 10: 'ten', team: 'search' }
+  const { fields, groups } = requestRecord(ctx, null)
+  assert.equal(groups, null)
+  assert.deepEqual(fields.metadata, { 9: 'nine', 10: 'ten', team: 'search' })
+})
+
+test('a guard verdict canonical JSON refuses is recorded as null, the rest of the record kept', () => {
+  const ctx = context(prng(2), 2)
+  ctx.guards = [{ detector: 'pii', ms: NaN }]
+  const { fields } = requestRecord(ctx, null)
+  assert.equal(fields.guards, null)
+  assert.equal(fields.request_id, ctx.requestId)
+  assert.equal(JSON.stringify(fields.metadata as JsonValue) !== undefined, true)
+})
