@@ -1,7 +1,7 @@
 // Instructions per request, counted by valgrind (callgrind), for A/B comparisons that machine
 // noise cannot move: on a shared 2-cpu machine throughput ratios drift ±5–10 points between runs
 // (benchmark.md), while the same build, inputs and heap settings count the same instructions to
-// within ~0.1 %. What it does not see: cache misses, and SHA extensions (valgrind hides SHA-NI,
+// within 1–3 %. What it does not see: cache misses, and SHA extensions (valgrind hides SHA-NI,
 // so OpenSSL falls back to AVX2 and HMAC-SHA256 counts ~4x what it costs on the real CPU).
 //
 // Usage: node instructions.mjs [--targets portcullis-no-evidence,portcullis] [--requests 1000]
