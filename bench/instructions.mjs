@@ -83,7 +83,7 @@ const lines = [
   ...rows.map((r) => `| ${r.name} | ${Math.round(r.perRequest).toLocaleString('en')} | ${r === rows[0] ? '—' : `+${Math.round(r.perRequest - base).toLocaleString('en')}`} | ${(100 * base / r.perRequest).toFixed(1)} % |`),
 ]
 console.log(lines.join('\n'))
-if (args.out !== undefined) writeFileSync(new URL(`./results/${args.out}.md`, import.meta.url), `# Instructions per request\n\n\`node bench/instructions.mjs --targets ${names.join(',')} --requests ${requests} --semi-space ${semiSpace}\`\n\n${lines.join('\n')}\n`)
+if (args.out !== undefined) writeFileSync(new URL(`./results/${args.out}.md`, import.meta.url), `# Instructions per request\n\n\`node bench/instructions.mjs --targets ${names.join(',')} --requests ${requests} --warmup ${warmup} --semi-space ${semiSpace}\`\n\n${lines.join('\n')}\n`)
 
 function load (target, amount) {
   return new Promise((resolve, reject) => {
