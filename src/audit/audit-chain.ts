@@ -35,13 +35,6 @@ export function macEquals (a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right)
 }
 
-/**
- * A record's canonical members (comma-separated `"key":value`, no braces) in four groups: those
- * whose keys sort before `mac`, between `mac` and `prev`, between `prev` and `seq`, after `seq`.
- * The chain's own members go between them, in the MAC input and in the line alike.
- */
-export type MemberGroups = readonly [beforeMac: string, beforePrev: string, beforeSeq: string, afterSeq: string]
-
 /** A sealed record and its line in the segment file (canonical JSON, no newline). */
 export interface SealedRecord {
   readonly record: AuditRecord
@@ -53,23 +46,22 @@ export interface AuditChain {
   seal (fields: AuditFields): AuditRecord
   /** `seal`, plus the record's canonical line, serialized once together with the MAC input. */
   sealLine (fields: AuditFields): SealedRecord
-  /**
-   * `sealLine` for a caller that already holds the canonical members of `fields`, split as
-   * `MemberGroups` says (the record stage builds them so; its test holds them to `sealLine`).
-   */
-  sealGroups (groups: MemberGroups, fields: AuditFields): SealedRecord
   head (): ChainHead
 }
 
 /** A chain that continues from `from` (a resumed log) or starts at the genesis. */
 export function createAuditChain (macKey: KeyObject, from: ChainHead = { seq: 0, mac: genesisMac }): AuditChain {
   let current = from
-  // One serialization of the fields for both texts: the chain's own members sort between the
-  // groups, so the MAC input (computeRecordMac's canonical(record without mac)) and the line are
-  // assembled from the same pieces.
-  const sealGroups = ([beforeMac, beforePrev, beforeSeq, afterSeq]: MemberGroups, fields: AuditFields): SealedRecord => {
+  const sealLine = (fields: AuditFields): SealedRecord => {
+    for (const name of chainFieldNames) {
+      if (Object.hasOwn(fields, name)) throw new TypeError(`audit record: the field ${name} is set by the chain`)
+    }
     const seq = current.seq + 1
     const prev = current.mac
+    // One serialization of the fields for both texts: the chain's own members sort between these
+    // groups, so the MAC input (computeRecordMac's canonical(record without mac)) and the line
+    // are assembled from the same pieces.
+    const [beforeMac, beforePrev, beforeSeq, afterSeq] = canonicalMemberGroups(fields, chainFieldsSorted) as [string, string, string, string]
     const prevMember = '"prev":' + JSON.stringify(prev)
     const tail = joinMembers(joinMembers(joinMembers(prevMember, beforeSeq), '"seq":' + String(seq)), afterSeq)
     const mac = createHmac('sha256', macKey).update(prev + '{' + joinMembers(joinMembers(beforeMac, beforePrev), tail) + '}').digest('hex')
@@ -77,16 +69,9 @@ export function createAuditChain (macKey: KeyObject, from: ChainHead = { seq: 0,
     const line = '{' + joinMembers(joinMembers(joinMembers(beforeMac, '"mac":' + JSON.stringify(mac)), beforePrev), tail) + '}'
     return { record: { ...fields, seq, prev, mac }, line }
   }
-  const sealLine = (fields: AuditFields): SealedRecord => {
-    for (const name of chainFieldNames) {
-      if (Object.hasOwn(fields, name)) throw new TypeError(`audit record: the field ${name} is set by the chain`)
-    }
-    return sealGroups(canonicalMemberGroups(fields, chainFieldsSorted) as unknown as MemberGroups, fields)
-  }
   return {
     seal: (fields) => sealLine(fields).record,
     sealLine,
-    sealGroups,
     head: () => current
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { createAuditChain } from './audit-chain.ts'
-import type { AuditChain, AuditFields, AuditRecord, ChainHead, MemberGroups } from './audit-chain.ts'
+import type { AuditChain, AuditFields, AuditRecord, ChainHead } from './audit-chain.ts'
 import { signCheckpoint } from './audit-checkpoint.ts'
 import type { AuditKeys } from './audit-keys.ts'
 import { segmentName } from './audit-segments.ts'
@@ -88,10 +88,10 @@ class FileAuditWriter implements AuditWriter {
     this.#syncTimer?.unref()
   }
 
-  append (fields: AuditFields, groups: MemberGroups | null = null): AuditRecord {
+  append (fields: AuditFields): AuditRecord {
     if (this.#closed) throw new Error('the audit writer is closed')
     if (this.#queue.length >= this.#config.queueSize) throw new AuditQueueFullError(this.#config.queueSize)
-    const { record, line } = groups === null ? this.#chain.sealLine(fields) : this.#chain.sealGroups(groups, fields)
+    const { record, line } = this.#chain.sealLine(fields)
     this.#queue.push({ seq: record.seq, mac: record.mac, text: line + '\n' })
     this.#scheduleFlush()
     return record

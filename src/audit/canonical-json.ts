@@ -41,15 +41,6 @@ export function canonicallyOrdered (value: unknown): JsonValue | null {
   return isCanonicalizable(value) ? value as JsonValue : null
 }
 
-/**
- * `value` in canonical order for the native serializer (itself when it already is, else a
- * key-sorted copy), or `unsupported` when only the reference can write it or it refuses it.
- */
-export function nativelyOrdered (value: unknown): JsonValue | typeof unsupported {
-  if (inCanonicalOrder(value, 0)) return value as JsonValue
-  return sortedCopy(value, 0) as JsonValue | typeof unsupported
-}
-
 /** True when `canonicalJson(value)` would succeed: for values from code the audit does not own. */
 export function isCanonicalizable (value: unknown, depth = 0): boolean {
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true
