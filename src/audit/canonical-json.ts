@@ -43,17 +43,7 @@ export function canonicallyOrdered (value: unknown): JsonValue | null {
 
 /** True when `canonicalJson(value)` would succeed: for values from code the audit does not own. */
 export function isCanonicalizable (value: unknown, depth = 0): boolean {
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true
-  if (typeof value === 'number') return Number.isFinite(value)
-  if (depth >= maxDepth || typeof value !== 'object') return false
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!isCanonicalizable(value[i], depth + 1)) return false
-    return true
-  }
-  if (!isPlainObject(value)) return false
-  const record = value as Record<string, unknown>
-  for (const key of Object.keys(record)) if (!isCanonicalizable(record[key], depth + 1)) return false
-  return true
+  return acceptedWith(value, depth, anyKey)
 }
 
 /**
@@ -72,19 +62,31 @@ export const unsupported = Symbol('unsupported')
  * reference accepts and every object's keys were inserted in canonical order. No copy is made.
  */
 export function inCanonicalOrder (value: unknown, depth: number): boolean {
+  return acceptedWith(value, depth, canonicalKey)
+}
+
+/** Whether the key at `i` of an object's own keys (in insertion order) is acceptable. */
+type KeyRule = (keys: readonly string[], i: number) => boolean
+const anyKey: KeyRule = () => true
+const canonicalKey: KeyRule = (keys, i) => orderedKey(keys[i] as string) && (i === 0 || (keys[i - 1] as string) < (keys[i] as string))
+
+/**
+ * True when every value inside `value` is one the reference accepts (finite numbers, plain
+ * objects and arrays, at most `maxDepth` deep) and every object's keys pass `rule`.
+ */
+function acceptedWith (value: unknown, depth: number, rule: KeyRule): boolean {
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true
   if (typeof value === 'number') return Number.isFinite(value)
   if (depth >= maxDepth || typeof value !== 'object') return false
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i], depth + 1)) return false
+    for (let i = 0; i < value.length; i++) if (!acceptedWith(value[i], depth + 1, rule)) return false
     return true
   }
   if (!isPlainObject(value)) return false
   const record = value as Record<string, unknown>
   const keys = Object.keys(record)
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string
-    if (!orderedKey(key) || (i > 0 && !((keys[i - 1] as string) < key)) || !inCanonicalOrder(record[key], depth + 1)) return false
+    if (!rule(keys, i) || !acceptedWith(record[keys[i] as string], depth + 1, rule)) return false
   }
   return true
 }
