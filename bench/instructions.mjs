@@ -4,18 +4,22 @@
 // within 1–3 %. What it does not see: cache misses, and SHA extensions (valgrind hides SHA-NI,
 // so OpenSSL falls back to AVX2 and HMAC-SHA256 counts ~4x what it costs on the real CPU).
 //
-// Usage: node instructions.mjs [--targets portcullis-no-evidence,portcullis] [--requests 1000]
-//        [--warmup 2000] [--semi-space 32] [--out NAME]
+// Usage: node instructions.mjs [--targets portcullis-no-evidence,portcullis] [--requests 2000]
+//        [--warmup 12000] [--semi-space 32] [--out NAME] [--keep DIR]
+//
+// --keep DIR keeps each target's callgrind file in DIR (`<target>.callgrind`) with V8's map of
+// its JIT code (`<target>.perf-map`, from --perf-basic-prof), for `callgrind-functions.mjs`,
+// which names the JavaScript functions behind the addresses callgrind reports for JIT code.
 //
 // Each target starts under `valgrind --tool=callgrind --instr-atstart=no` on the CPU the
 // benchmark gives the system under test, answers `--warmup` requests uncounted (by then the JIT
-// has compiled the request path), then `--requests` non-streaming chat requests (16 connections)
+// has compiled nearly all of the request path), then `--requests` non-streaming chat requests (16 connections)
 // with counting on. The young generation is fixed at `--semi-space` MiB (0: V8's own sizing),
 // because V8 resizes it from what it has seen, and that alone moves a run by up to 5 %. Every
 // ratio is against the first target. One to two minutes per target.
 import { parseArgs } from 'node:util'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -25,10 +29,13 @@ import { chatBody } from './load.mjs'
 const { values: args } = parseArgs({
   options: {
     targets: { type: 'string', default: 'portcullis-no-evidence,portcullis,portcullis-limits' },
-    requests: { type: 'string', default: '1000' },
-    warmup: { type: 'string', default: '2000' },
+    requests: { type: 'string', default: '2000' },
+    // After 2,000 requests V8 was still compiling: ~18 % of the counted instructions were
+    // TurboFan and Maglev jobs (callgrind-functions.mjs). After 12,000 it is ~5 %.
+    warmup: { type: 'string', default: '12000' },
     'semi-space': { type: 'string', default: '32' },
     out: { type: 'string' },
+    keep: { type: 'string' },
   },
 })
 const names = args.targets.split(',').filter(Boolean)
@@ -50,7 +57,10 @@ try {
   for (const name of names) {
     setSutCommand({
       wrap: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(outDir, `${name}.%p`)}`],
-      nodeFlags: semiSpace > 0 ? [`--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`] : [],
+      nodeFlags: [
+        ...(semiSpace > 0 ? [`--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`] : []),
+        ...(args.keep !== undefined ? ['--perf-basic-prof'] : []),
+      ],
     })
     process.stderr.write(`${name}: starting under callgrind … `)
     const target = await targets[name].start(mock.url)
@@ -65,6 +75,7 @@ try {
       const instructions = counted(target.pid)
       rows.push({ name, perRequest: instructions / requests })
       process.stderr.write(`${Math.round(instructions / requests).toLocaleString('en')} instructions per request\n`)
+      if (args.keep !== undefined) keep(name, target.pid)
     } finally {
       await target.stop()
     }
@@ -94,17 +105,28 @@ function load (target, amount) {
   })
 }
 
+function keep (name, pid) {
+  mkdirSync(args.keep, { recursive: true })
+  copyFileSync(join(outDir, countedFile(pid).file), join(args.keep, `${name}.callgrind`))
+  copyFileSync(`/tmp/perf-${pid}.map`, join(args.keep, `${name}.perf-map`))
+}
+
 function callgrind (pid, ...command) {
   execFileSync('callgrind_control', [...command, String(pid)], { stdio: 'ignore' })
 }
 
 /** The instructions of the counted phase: the largest `totals:` among the process's dumps. */
 function counted (pid) {
-  let total = 0
+  return countedFile(pid).total
+}
+
+/** The dump of the counted requests: the one with the most instructions. */
+function countedFile (pid) {
+  let best = { file: '', total: 0 }
   for (const file of readdirSync(outDir).filter((f) => f.includes(`.${pid}`))) {
     const match = /^totals: (\d+)/m.exec(readFileSync(join(outDir, file), 'utf8'))
-    if (match) total = Math.max(total, Number(match[1]))
+    if (match && Number(match[1]) > best.total) best = { file, total: Number(match[1]) }
   }
-  if (total === 0) throw new Error(`no callgrind totals for pid ${pid} in ${outDir}`)
-  return total
+  if (best.total === 0) throw new Error(`no callgrind totals for pid ${pid} in ${outDir}`)
+  return best
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import type { AcquireResult, LimitCheck, LimitKind, LimitState } from './counter-store.ts'
-import { gcraShape } from './gcra.ts'
 
 /**
  * What both counter adapters share around their storage: validating checks, the denial
@@ -41,7 +40,7 @@ export function assertChecks (checks: readonly LimitCheck[]): void {
       throw new TypeError(`limit key ${check.key} appears twice in one acquire`)
     }
     keys?.add(check.key)
-    if (!(check.kind in priority)) throw new TypeError(`unknown limit kind ${String(check.kind)}`)
+    if (!isLimitKind(check.kind)) throw new TypeError(`unknown limit kind ${String(check.kind)}`)
     assertCount('cost', check.cost)
     assertCount('limit', check.limit)
     if (check.kind === 'concurrency' && check.cost !== 1) throw new RangeError('a concurrency check costs 1')
@@ -49,10 +48,15 @@ export function assertChecks (checks: readonly LimitCheck[]): void {
       if (check.resetAt !== undefined && !Number.isSafeInteger(check.resetAt)) throw new RangeError('budget resetAt must be epoch ms')
     } else if (check.kind === 'concurrency') {
       if (!Number.isSafeInteger(check.windowMs) || check.windowMs <= 0) throw new RangeError('concurrency lease must be a positive integer of ms')
-    } else {
-      gcraShape(check.limit, check.windowMs)
     }
+    // requests/tokens: each adapter asks gcraShape for the shape before taking anything, and it
+    // throws (RangeError) for a window or limit it cannot count exactly.
   }
+}
+
+// A switch on constants, not `kind in priority`: that is a megamorphic lookup on every check.
+function isLimitKind (kind: unknown): kind is LimitKind {
+  return kind === 'requests' || kind === 'tokens' || kind === 'concurrency' || kind === 'budget'
 }
 
 function seenBefore (checks: readonly LimitCheck[], i: number): boolean {
@@ -89,10 +93,12 @@ export function newReservationId (): string {
  * as one of them can never pass.
  */
 export function acquireResult (checks: readonly LimitCheck[], outcomes: readonly CheckOutcome[], id: string): AcquireResult {
-  const states: LimitState[] = checks.map((check, i) => {
+  const states: LimitState[] = new Array(checks.length)
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i] as LimitCheck
     const outcome = outcomes[i] as CheckOutcome
-    return { key: check.key, kind: check.kind, limit: check.limit, remaining: outcome.pass ? outcome.remaining : 0, resetMs: outcome.resetMs }
-  })
+    states[i] = { key: check.key, kind: check.kind, limit: check.limit, remaining: outcome.pass ? outcome.remaining : 0, resetMs: outcome.resetMs }
+  }
   let denied: LimitCheck | null = null
   let retryAfterMs: number | null = 0
   for (let i = 0; i < checks.length; i++) {

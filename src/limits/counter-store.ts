@@ -102,6 +102,13 @@ export interface CounterStore {
    */
   settle (reservation: Reservation, actual: ReadonlyMap<string, number>): Promise<readonly BudgetMovement[]>
   /**
+   * `acquire` and `settle` answered at once, by adapters that need no I/O (memory): the same
+   * contract, with errors thrown instead of rejected. The request path uses them when present,
+   * so it waits on no promise for in-process counters.
+   */
+  readonly acquireNow?: (checks: readonly LimitCheck[]) => AcquireResult
+  readonly settleNow?: (reservation: Reservation, actual: ReadonlyMap<string, number>) => readonly BudgetMovement[]
+  /**
    * Sets a budget counter to `spentMicroUsd` only if it does not exist (this period has no counter
    * yet: a fresh process, or Redis lost it), so spend recorded in the usage store before a restart
    * still counts. Never lowers or overwrites a live counter.

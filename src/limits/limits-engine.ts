@@ -1,5 +1,5 @@
 import type { Logger, RequestContext } from '../pipeline/context.ts'
-import type { CounterStore, LimitCheck, Reservation } from './counter-store.ts'
+import type { AcquireResult, CounterStore, LimitCheck, Reservation } from './counter-store.ts'
 import type { PolicyResolver, LimitSource } from './policy-resolver.ts'
 import type { Price, PriceTable } from './pricing.ts'
 import type { UsageRecorder } from './usage-recorder.ts'
@@ -9,10 +9,10 @@ import { budgetPeriodAt } from './policy-resolver.ts'
 import { estimatePrompt } from './estimate-tokens.ts'
 import { completionCount, requestedMaxTokens } from './max-tokens.ts'
 import { costMicroUsd } from './pricing.ts'
-import { validateUsage } from './validate-usage.ts'
-import { newStreamedOutput, streamedOutputTokens, type StreamedOutput } from './streamed-output.ts'
+import { newStreamedOutput, type StreamedOutput } from './streamed-output.ts'
 import { rateLimitHeaders } from './rate-limit-headers.ts'
-import { budgetCrossings, type BudgetEvent } from './budget-events.ts'
+import { countedTokens, createSettle } from './limits-settlement.ts'
+import type { BudgetEvent } from './budget-events.ts'
 
 export interface LimitsEngineOptions {
   readonly counters: () => CounterStore
@@ -50,9 +50,24 @@ export interface Admission {
 }
 
 export interface LimitsEngine {
-  /** Reserves or throws 429/400/503; null when no limit applies and nothing needs settling. */
-  admit (ctx: RequestContext): Promise<Admission | null>
-  settle (ctx: RequestContext, admission: Admission): Promise<void>
+  /**
+   * Reserves or throws 429/400/503; null when no limit applies and nothing needs settling.
+   * Answers at once when the counters are in process (no promise), a promise otherwise.
+   */
+  admit (ctx: RequestContext): Admission | null | Promise<Admission | null>
+  /** Settles to the real usage and records it; never throws. At once for in-process counters. */
+  settle (ctx: RequestContext, admission: Admission): void | Promise<void>
+}
+
+/** What admission worked out before asking the counters. */
+interface Prepared {
+  readonly sources: readonly LimitSource[]
+  readonly checks: readonly LimitCheck[]
+  readonly inputEstimate: number
+  readonly mediaEstimate: number
+  readonly outputReserve: number
+  readonly price: Price | null
+  readonly at: number
 }
 
 const maxTokenizedChars = 128 * 1024
@@ -74,127 +89,101 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       seeded.add(key)
     }
   }
+  function prepare (ctx: RequestContext): Prepared | null {
+    const principal = ctx.principal
+    if (principal === null) return null
+    const applicable = options.resolver().applicable(principal, ctx.model)
+    const body = ctx.body
+    const generates = body !== null && ctx.endpoint !== 'embeddings' && ctx.endpoint !== 'models'
+    // Output tokens for all `n` completions; a per-credential cap applies to each of them.
+    const requested = body === null ? null : requestedMaxTokens(ctx.endpoint, body)
+    const completions = body === null ? 1 : Math.max(1, completionCount(ctx.endpoint, body))
+    if (applicable.maxTokens !== null && requested !== null && requested > applicable.maxTokens * completions) {
+      throw new GatewayError('invalid_request', { param: 'max_tokens', message: `max_tokens may be at most ${applicable.maxTokens} for these credentials.` })
+    }
+    // A cap with no max_tokens in the request is sent upstream, so the reservation is a real bound.
+    if (generates && applicable.maxTokens !== null && requested === null) ctx.body = { ...body, max_tokens: applicable.maxTokens }
+    const outputReserve = generates ? (requested ?? (applicable.maxTokens ?? options.defaultMaxTokens) * completions) : 0
+    // Past 128 KiB of text a prompt is counted by its bytes (an upper bound) instead of being
+    // tokenised: tokenising a hostile megabyte costs seconds of event loop.
+    const estimate = body === null ? { tokens: 0, mediaTokens: 0 } : estimatePrompt(ctx.endpoint, body, ctx.model ?? '', maxTokenizedChars, tokenCache)
+    const inputEstimate = estimate.tokens
+    const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
+    const at = now()
+    const checks = buildChecks(applicable.sources, {
+      tokens: countedTokens(options.tokensCounted, inputEstimate, outputReserve),
+      cost: price === null ? 0 : costMicroUsd(price, inputEstimate, outputReserve),
+      leaseMs: options.leaseMs,
+      at
+    })
+    if (price === null && hasBudget(checks)) {
+      // Fail closed: without a price a budget would let the request through for free.
+      throw new GatewayError('forbidden', { param: 'model', message: 'No price is configured for this model, so its budget cannot be enforced. An operator can add one (prices in the config, or POST /admin/v1/prices/{model}).' })
+    }
+    return { sources: applicable.sources, checks, inputEstimate, mediaEstimate: estimate.mediaTokens, outputReserve, price, at }
+  }
+
+  function admitted (ctx: RequestContext, p: Prepared, counters: CounterStore, result: AcquireResult): Admission {
+    rateLimitHeaders(result.states, ctx.responseHeaders)
+    if (!result.ok) {
+      ctx.limitRefusal = result.denied.kind
+      throw refusal(result.denied, result.retryAfterMs)
+    }
+    return { reservation: result.reservation, counters, checks: p.checks, inputEstimate: p.inputEstimate, mediaEstimate: p.mediaEstimate, outputReserve: p.outputReserve, price: p.price, output: newStreamedOutput() }
+  }
+
+  /** Counters behind I/O, budgets still to seed, or a failure to handle: the awaited path. */
+  async function admitAsync (ctx: RequestContext, p: Prepared, failure: { err: unknown } | null): Promise<Admission> {
+    let counters = options.counters()
+    let result
+    try {
+      if (failure !== null) throw failure.err
+      if (unseeded(p.checks, seeded)) await seedBudgets(counters, p.sources, p.checks, p.at)
+      result = await counters.acquire(p.checks)
+    } catch (err) {
+      const fallback = options.onCounterFailure(err)
+      if (fallback === null) throw new GatewayError('service_unavailable', { message: 'Rate limits cannot be checked right now.', cause: err })
+      counters = fallback
+      result = await counters.acquire(p.checks)
+    }
+    return admitted(ctx, p, counters, result)
+  }
+
+  /** What the request used, validated; sets its cost on the context. */
   return {
-    async admit (ctx) {
-      const principal = ctx.principal
-      if (principal === null) return null
-      const applicable = options.resolver().applicable(principal, ctx.model)
-      const body = ctx.body
-      const generates = body !== null && ctx.endpoint !== 'embeddings' && ctx.endpoint !== 'models'
-      // Output tokens for all `n` completions; a per-credential cap applies to each of them.
-      const requested = body === null ? null : requestedMaxTokens(ctx.endpoint, body)
-      const completions = body === null ? 1 : Math.max(1, completionCount(ctx.endpoint, body))
-      if (applicable.maxTokens !== null && requested !== null && requested > applicable.maxTokens * completions) {
-        throw new GatewayError('invalid_request', { param: 'max_tokens', message: `max_tokens may be at most ${applicable.maxTokens} for these credentials.` })
+    admit (ctx) {
+      const p = prepare(ctx)
+      if (p === null) return null
+      if (p.checks.length === 0) {
+        return { reservation: null, counters: null, checks: p.checks, inputEstimate: p.inputEstimate, mediaEstimate: p.mediaEstimate, outputReserve: p.outputReserve, price: p.price, output: newStreamedOutput() }
       }
-      // A cap with no max_tokens in the request is sent upstream, so the reservation is a real bound.
-      if (generates && applicable.maxTokens !== null && requested === null) ctx.body = { ...body, max_tokens: applicable.maxTokens }
-      const outputReserve = generates ? (requested ?? (applicable.maxTokens ?? options.defaultMaxTokens) * completions) : 0
-      // Past 128 KiB of text a prompt is counted by its bytes (an upper bound) instead of being
-      // tokenised: tokenising a hostile megabyte costs seconds of event loop.
-      const estimate = body === null ? { tokens: 0, mediaTokens: 0 } : estimatePrompt(ctx.endpoint, body, ctx.model ?? '', maxTokenizedChars, tokenCache)
-      const inputEstimate = estimate.tokens
-      const price = ctx.model === null ? null : options.prices().priceFor(ctx.model)
-      const at = now()
-      const checks = buildChecks(applicable.sources, {
-        tokens: countedTokens(options.tokensCounted, inputEstimate, outputReserve),
-        cost: price === null ? 0 : costMicroUsd(price, inputEstimate, outputReserve),
-        leaseMs: options.leaseMs,
-        at
-      })
-      if (price === null && checks.some((c) => c.kind === 'budget')) {
-        // Fail closed: without a price a budget would let the request through for free.
-        throw new GatewayError('forbidden', { param: 'model', message: 'No price is configured for this model, so its budget cannot be enforced. An operator can add one (prices in the config, or POST /admin/v1/prices/{model}).' })
-      }
-      const mediaEstimate = estimate.mediaTokens
-      if (checks.length === 0) return { reservation: null, counters: null, checks, inputEstimate, mediaEstimate, outputReserve, price, output: newStreamedOutput() }
-      let counters = options.counters()
+      const counters = options.counters()
+      if (counters.acquireNow === undefined || unseeded(p.checks, seeded)) return admitAsync(ctx, p, null)
       let result
       try {
-        if (unseeded(checks, seeded)) await seedBudgets(counters, applicable.sources, checks, at)
-        result = await counters.acquire(checks)
+        result = counters.acquireNow(p.checks)
       } catch (err) {
-        const fallback = options.onCounterFailure(err)
-        if (fallback === null) throw new GatewayError('service_unavailable', { message: 'Rate limits cannot be checked right now.', cause: err })
-        counters = fallback
-        result = await counters.acquire(checks)
+        return admitAsync(ctx, p, { err })
       }
-      rateLimitHeaders(result.states, ctx.responseHeaders)
-      if (!result.ok) {
-        ctx.limitRefusal = result.denied.kind
-        throw refusal(result.denied, result.retryAfterMs)
-      }
-      return { reservation: result.reservation, counters, checks, inputEstimate, mediaEstimate, outputReserve, price, output: newStreamedOutput() }
+      return admitted(ctx, p, counters, result)
     },
 
-    async settle (ctx, admission) {
-      const forwarded = ctx.upstream !== null && ctx.route !== null
-      const streamed = forwarded && ctx.upstream?.kind === 'stream' && ctx.usage === null
-        ? streamedOutputTokens(admission.output)
-        : null
-      const usage = forwarded
-        ? validateUsage({
-          reported: ctx.usage === null ? null : { prompt_tokens: ctx.usage.inputTokens, completion_tokens: ctx.usage.outputTokens },
-          estimatedInput: admission.inputEstimate,
-          estimatedMediaInput: admission.mediaEstimate,
-          maxOutput: admission.outputReserve,
-          streamedOutputEstimate: streamed
-        })
-        : { inputTokens: 0, outputTokens: 0, flags: [] as string[] }
-      if (usage.flags.length > 0) logUsageFlags(ctx, usage.flags)
-      const price = admission.price
-      const cost = price === null ? 0 : costMicroUsd(price, usage.inputTokens, usage.outputTokens)
-      ctx.costMicroUsd = cost
-      const actual = new Map<string, number>()
-      for (const check of admission.checks) {
-        if (check.kind === 'tokens') actual.set(check.key, countedTokens(options.tokensCounted, usage.inputTokens, usage.outputTokens))
-        else if (check.kind === 'budget') actual.set(check.key, cost)
-      }
-      try {
-        const movements = admission.reservation === null || admission.counters === null ? [] : await admission.counters.settle(admission.reservation, actual)
-        for (const event of budgetCrossings(movements)) options.onBudgetEvent(event)
-      } catch (err) {
-        // Reservations expire with their window or lease; a lost settlement over-counts, never under.
-        ctx.log.error({ err, request_id: ctx.requestId }, 'settling rate-limit and budget reservations failed')
-      }
-      if (forwarded && ctx.model !== null && ctx.principal !== null) {
-        options.usage.record({
-          hour: now(),
-          keyId: ctx.principal.keyId,
-          clientId: ctx.principal.clientId,
-          tenant: ctx.principal.tenant,
-          model: ctx.model,
-          requests: 1,
-          inputTokens: usage.inputTokens,
-          outputTokens: usage.outputTokens,
-          costMicroUsd: cost
-        })
-      }
-    }
+    settle: createSettle({ tokensCounted: options.tokensCounted, usage: options.usage, onBudgetEvent: options.onBudgetEvent, now })
   }
 }
 
-/**
- * Tokenizers differ between providers: a count below our estimate is routine (debug, and the
- * line is not even built unless debug is on); a missing, negative, non-numeric or absurd one is
- * an upstream problem worth a warning.
- */
-function logUsageFlags (ctx: RequestContext, flags: readonly string[]): void {
-  const routine = flags.every((f) => f === 'usage_input_below_estimate' || f === 'usage_output_below_estimate')
-  if (routine && !ctx.log.isLevelEnabled('debug')) return
-  const line = { request_id: ctx.requestId, upstream: ctx.route?.upstream ?? null, flags }
-  if (routine) ctx.log.debug(line, 'upstream usage below the local estimate; the local evidence was billed')
-  else ctx.log.warn(line, 'upstream usage failed validation; the local evidence was billed')
+function hasBudget (checks: readonly LimitCheck[]): boolean {
+  for (let i = 0; i < checks.length; i++) if ((checks[i] as LimitCheck).kind === 'budget') return true
+  return false
 }
 
 /** Whether a budget counter of these checks has not been seeded from the usage store yet. */
 function unseeded (checks: readonly LimitCheck[], seeded: ReadonlySet<string>): boolean {
-  for (const c of checks) if (c.kind === 'budget' && !seeded.has(c.key)) return true
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i] as LimitCheck
+    if (c.kind === 'budget' && !seeded.has(c.key)) return true
+  }
   return false
-}
-
-function countedTokens (which: 'total' | 'input' | 'output', input: number, output: number): number {
-  return which === 'input' ? input : which === 'output' ? output : input + output
 }
 
 interface CheckInputs {
@@ -206,7 +195,8 @@ interface CheckInputs {
 
 function buildChecks (sources: readonly LimitSource[], x: CheckInputs): LimitCheck[] {
   const checks: LimitCheck[] = []
-  for (const s of sources) {
+  for (let i = 0; i < sources.length; i++) {
+    const s = sources[i] as LimitSource
     if (s.requestsPerMinute !== null) checks.push({ key: s.keys.requests, kind: 'requests', limit: s.requestsPerMinute, windowMs: 60_000, cost: 1 })
     if (s.tokensPerMinute !== null) checks.push({ key: s.keys.tokens, kind: 'tokens', limit: s.tokensPerMinute, windowMs: 60_000, cost: x.tokens })
     if (s.concurrentRequests !== null) checks.push({ key: s.keys.concurrency, kind: 'concurrency', limit: s.concurrentRequests, windowMs: x.leaseMs, cost: 1 })

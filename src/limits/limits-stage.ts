@@ -11,11 +11,17 @@ import { addStreamedEvent } from './streamed-output.ts'
  */
 export function createLimitsStage (options: { engine: LimitsEngine }): Stage {
   const { engine } = options
-  const admissions = new WeakMap<RequestContext, Admission>()
+  // In flight only: onComplete (which always runs) takes each entry out again.
+  const admissions = new Map<RequestContext, Admission>()
   return {
     name: 'limits',
-    async onRequest (ctx) {
-      const admission = await engine.admit(ctx)
+    onRequest (ctx) {
+      const admission = engine.admit(ctx)
+      if (admission instanceof Promise) {
+        return admission.then((value) => {
+          if (value !== null) admissions.set(ctx, value)
+        })
+      }
       if (admission !== null) admissions.set(ctx, admission)
     },
     onChunk (ctx, event) {
@@ -24,11 +30,11 @@ export function createLimitsStage (options: { engine: LimitsEngine }): Stage {
       if (admission !== undefined) addStreamedEvent(admission.output, event.data)
       return event
     },
-    async onComplete (ctx) {
+    onComplete (ctx) {
       const admission = admissions.get(ctx)
       if (admission === undefined) return
       admissions.delete(ctx)
-      await engine.settle(ctx, admission)
+      return engine.settle(ctx, admission)
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config-schema.ts'
 import type { Principal } from '../pipeline/context.ts'
 import type { BudgetPeriod, PolicyLimits, PolicyRecord } from '../store/store.ts'
-import { modelAllowed } from '../lib/model-pattern.ts'
+import { modelMatches } from '../lib/model-pattern.ts'
 
 /** The limits of one counter scope: a stored policy, or an entry of the `limits` config. */
 export interface LimitSource extends PolicyLimits {
@@ -25,17 +25,26 @@ export function counterKeys (counterId: string): CounterKeys {
   let lastTag = ''
   let lastKey = ''
   return {
-    requests: `rq:${counterId}`,
-    tokens: `tk:${counterId}`,
-    concurrency: `cc:${counterId}`,
+    requests: internalized(`rq:${counterId}`),
+    tokens: internalized(`tk:${counterId}`),
+    concurrency: internalized(`cc:${counterId}`),
     budget (periodTag) {
       if (periodTag !== lastTag) {
         lastTag = periodTag
-        lastKey = `bg:${counterId}:${periodTag}`
+        lastKey = internalized(`bg:${counterId}:${periodTag}`)
       }
       return lastKey
     }
   }
+}
+
+/**
+ * The engine's own copy of a string, as V8 keeps property names: two such strings that differ
+ * are told apart by identity, without comparing characters (keys are compared pairwise on every
+ * acquire, and many have the same length). Keys are never array indices (they have a prefix).
+ */
+function internalized (text: string): string {
+  return Object.keys({ [text]: 0 })[0] as string
 }
 
 // Per-credential sources remembered per resolver (rebuilt on every policy change), bounded.
@@ -65,23 +74,29 @@ export function createPolicyResolver (config: LimitsConfig, policies: readonly P
   if (global !== null) fixed.push({ source: global, matches: () => true })
   for (const entry of config.models) {
     const source = fromValues(`cfg:model:${entry.model}`, entry)
-    if (source !== null) fixed.push({ source, matches: (_p, model) => model !== null && modelAllowed([entry.model], model) })
+    if (source !== null) fixed.push({ source, matches: (_p, model) => model !== null && modelMatches(entry.model, model) })
   }
-  const targeted = new Set<string>()
+  // Credentials with a stored policy of their own, by kind: no string is built per request.
+  const targeted = { key: new Set<string>(), client: new Set<string>() }
   for (const policy of policies) {
     const source = fromPolicy(policy)
-    if (policy.targetKind === 'key' || policy.targetKind === 'client') targeted.add(`${policy.targetKind}:${policy.targetId ?? ''}`)
+    if (policy.targetKind === 'key' || policy.targetKind === 'client') targeted[policy.targetKind].add(policy.targetId ?? '')
     fixed.push({ source, matches: matcher(policy) })
   }
   const perCredential = fromValues('cfg:cred', config.per_credential)
-  const credentialSources = new Map<string, LimitSource>()
-  const credentialSource = (template: LimitSource, credential: string): LimitSource => {
-    let source = credentialSources.get(credential)
+  const credentialSources = { key: new Map<string, LimitSource>(), client: new Map<string, LimitSource>(), sub: new Map<string, LimitSource>() }
+  let credentialCount = 0
+  const credentialSource = (template: LimitSource, kind: 'key' | 'client' | 'sub', id: string): LimitSource => {
+    const known = credentialSources[kind]
+    let source = known.get(id)
     if (source === undefined) {
-      if (credentialSources.size >= maxCredentialSources) credentialSources.clear()
-      const counterId = `cfg:cred:${credential}`
+      if (++credentialCount > maxCredentialSources) {
+        for (const map of Object.values(credentialSources)) map.clear()
+        credentialCount = 1
+      }
+      const counterId = `cfg:cred:${kind}:${id}`
       source = { ...template, counterId, keys: counterKeys(counterId) }
-      credentialSources.set(credential, source)
+      known.set(id, source)
     }
     return source
   }
@@ -89,25 +104,24 @@ export function createPolicyResolver (config: LimitsConfig, policies: readonly P
     applicable (principal, model) {
       const sources: LimitSource[] = []
       let maxTokens: number | null = null
-      for (const entry of fixed) {
+      for (let i = 0; i < fixed.length; i++) {
+        const entry = fixed[i] as (typeof fixed)[number]
         if (!entry.matches(principal, model)) continue
         sources.push(entry.source)
         if (entry.source.maxTokens !== null) maxTokens = Math.min(maxTokens ?? Infinity, entry.source.maxTokens)
       }
       if (perCredential !== null) {
-        const credential = credentialId(principal)
-        if (credential !== null && !targeted.has(credential)) sources.push(credentialSource(perCredential, credential))
+        if (principal.keyId !== null) {
+          if (!targeted.key.has(principal.keyId)) sources.push(credentialSource(perCredential, 'key', principal.keyId))
+        } else if (principal.clientId !== null) {
+          if (!targeted.client.has(principal.clientId)) sources.push(credentialSource(perCredential, 'client', principal.clientId))
+        } else if (principal.subject !== null) {
+          sources.push(credentialSource(perCredential, 'sub', principal.subject))
+        }
       }
       return { sources, maxTokens }
     }
   }
-}
-
-function credentialId (p: Principal): string | null {
-  if (p.keyId !== null) return `key:${p.keyId}`
-  if (p.clientId !== null) return `client:${p.clientId}`
-  if (p.subject !== null) return `sub:${p.subject}`
-  return null
 }
 
 function matcher (policy: PolicyRecord): (p: Principal, model: string | null) => boolean {
@@ -117,7 +131,7 @@ function matcher (policy: PolicyRecord): (p: Principal, model: string | null) =>
     case 'tenant': return (p) => p.tenant !== null && p.tenant === id
     case 'key': return (p) => p.keyId !== null && p.keyId === id
     case 'client': return (p) => p.clientId !== null && p.clientId === id
-    case 'model': return (_p, model) => model !== null && id !== null && modelAllowed([id], model)
+    case 'model': return (_p, model) => model !== null && id !== null && modelMatches(id, model)
   }
 }
 
