@@ -79,18 +79,25 @@ export async function buildServer (options: ServerOptions): Promise<GatewayServe
   completeRefusedProxyRequests(app, options.stages, options.resolveClientIp ?? null)
   app.setNotFoundHandler(async () => { throw new GatewayError('not_found') })
 
-  app.addHook('onRequest', function edgeHeaders (request, reply, done) {
+  app.addHook('onRequest', function arrival (request, reply, done) {
     request.startedAt = performance.now()
-    // Set on the raw response so hijacked (pipeline) responses carry them too.
-    const res = reply.raw
-    res.setHeader('x-request-id', request.id)
-    for (const [name, value] of securityHeaderEntries) res.setHeader(name, value)
     if (draining) {
-      res.setHeader('connection', 'close')
+      reply.raw.setHeader('connection', 'close')
       done(new GatewayError('service_unavailable', { message: 'The gateway is shutting down.' }))
       return
     }
     done()
+  })
+
+  // The request id and the security headers go with the reply's own headers into one writeHead:
+  // headers set on the raw response beforehand would send every header of the response through
+  // Node's slower merge path (setHeader per header). Proxy responses are written by the
+  // pipeline's sink (server/http-sink.ts), which adds the same headers itself.
+  app.addHook('onSend', function edgeHeaders (request, reply, payload, done) {
+    reply.header('x-request-id', request.id)
+    // A route's own choice (a cacheable JWKS) stands; every other response gets the defaults.
+    for (const [name, value] of securityHeaderEntries) if (!reply.hasHeader(name)) reply.header(name, value)
+    done(null, payload)
   })
 
   registerHealthRoutes(app, options.readiness, () => draining)

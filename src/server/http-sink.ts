@@ -4,22 +4,27 @@ import type { ResponseSink } from '../pipeline/response-sink.ts'
 import type { GatewayError } from '../errors/gateway-error.ts'
 import type { SseEvent } from '../upstream/provider.ts'
 import { errorBody, errorEvent } from '../errors/serialize-error.ts'
+import { securityHeaders } from './security-headers.ts'
 
 const jsonType = 'application/json; charset=utf-8'
 
 /**
  * Writes pipeline output straight to Node's ServerResponse. The proxy routes hand the
- * response over to the pipeline (Fastify `reply.hijack()`), so common headers set on `res`
- * in the onRequest hook (request id, security headers) are merged by `writeHead`.
+ * response over to the pipeline (Fastify `reply.hijack()`), so Fastify's onSend hook does not
+ * run: the sink sends the request id and the security headers itself, in the one object given
+ * to `writeHead` (nothing is set on `res` before, which keeps Node on its direct path: one
+ * validation per header instead of setHeader, lower-casing and a merge for each).
  */
 export class HttpSink implements ResponseSink {
   #res: ServerResponse
   #streamStarted = false
   #pending = ''
   #bodyWritten = false
+  #requestId: string
 
-  constructor (res: ServerResponse) {
+  constructor (res: ServerResponse, requestId: string) {
     this.#res = res
+    this.#requestId = requestId
   }
 
   get streamStarted (): boolean {
@@ -38,6 +43,8 @@ export class HttpSink implements ResponseSink {
     if (this.#res.destroyed) return
     this.#streamStarted = true
     this.#res.writeHead(status, {
+      'x-request-id': this.#requestId,
+      ...securityHeaders,
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'x-accel-buffering': 'no'
@@ -90,7 +97,7 @@ export class HttpSink implements ResponseSink {
   #sendBody (status: number, headers: Record<string, string>, body: string): void {
     const res = this.#res
     if (res.destroyed || res.headersSent) return
-    res.writeHead(status, { ...headers, 'content-type': jsonType, 'content-length': Buffer.byteLength(body) })
+    res.writeHead(status, { 'x-request-id': this.#requestId, ...securityHeaders, ...headers, 'content-type': jsonType, 'content-length': Buffer.byteLength(body) })
     res.end(body)
   }
 

@@ -46,7 +46,7 @@ export function registerProxyRoutes (app: FastifyInstance, stages: readonly Stag
           log: request.log as unknown as Logger,
           startedAt
         })
-        await runPipeline(ctx, stages, new HttpSink(res))
+        await runPipeline(ctx, stages, new HttpSink(res, request.id))
       }
     })
   }

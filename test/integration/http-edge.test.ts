@@ -27,15 +27,38 @@ async function assertError (res: Response, status: number, code: string): Promis
 
 const chat = JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] })
 
-test('every response carries a request id and no fingerprinting headers', async () => {
-  for (const res of [await fetch(gw.url + '/healthz'), await post('/v1/chat/completions', chat), await fetch(gw.url + '/nope')]) {
-    assert.match(res.headers.get('x-request-id') ?? '', /^req_/)
-    assert.equal(res.headers.get('server'), null)
-    assert.equal(res.headers.get('x-powered-by'), null)
-    assert.equal(res.headers.get('x-robots-tag'), 'noindex, nofollow')
-    assert.equal(res.headers.get('cache-control'), 'no-store')
+test('every response carries a request id, the security headers and no fingerprinting headers', async () => {
+  // Each path that writes a response: Fastify replies (health, 404, an admin answer, a proxy
+  // request Fastify refused before the pipeline), and the pipeline's own sink (an answer, a
+  // stream, a refusal by a stage).
+  const responses = {
+    health: await fetch(gw.url + '/healthz'),
+    chat: await post('/v1/chat/completions', chat),
+    stream: await post('/v1/chat/completions', JSON.stringify({ model: 'mock-gpt', stream: true, messages: [{ role: 'user', content: 'hi' }] })),
+    refusedByStage: await post('/v1/chat/completions', chat, { authorization: 'Bearer pcl_not-a-key' }),
+    refusedByFastify: await post('/v1/chat/completions', chat, { 'content-type': 'text/plain' }),
+    tooLarge: await post('/v1/chat/completions', 'x'.repeat(8192)),
+    notFound: await fetch(gw.url + '/nope'),
+    admin: await fetch(gw.url + '/admin/v1/keys', { headers: { authorization: `Bearer ${gw.adminKey}` } })
+  }
+  const ids = new Set<string>()
+  for (const [name, res] of Object.entries(responses)) {
+    const id = res.headers.get('x-request-id') ?? ''
+    assert.match(id, /^req_[0-9a-f]{32}$/, name)
+    ids.add(id)
+    assert.equal(res.headers.get('server'), null, name)
+    assert.equal(res.headers.get('x-powered-by'), null, name)
+    assert.equal(res.headers.get('x-robots-tag'), 'noindex, nofollow', name)
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', name)
+    assert.equal(res.headers.get('cache-control'), 'no-store', name)
     await res.arrayBuffer()
   }
+  assert.equal(ids.size, Object.keys(responses).length, 'one request id per response')
+  assert.equal(responses.stream.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+  assert.equal(responses.refusedByStage.status, 401)
+  assert.equal(responses.refusedByFastify.status, 415)
+  assert.equal(responses.tooLarge.status, 413)
+  assert.equal(responses.admin.status, 200)
 })
 
 test('request ids are unique and not taken from the client', async () => {
