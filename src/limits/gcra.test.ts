@@ -18,11 +18,25 @@ test('the shape is exact integers: T and the window in ticks of gcd(limit, windo
   // 10^9 tokens a day still fits: gcd(10^9, 86 400 000) = 1 600 000.
   assert.equal(gcraShape(1e9, 86_400_000).tolerance, 54_000_000_000)
   assert.throws(() => gcraShape(2 ** 40 + 1, 2 ** 20 - 1), /too fine/)
-  for (const [limit, windowMs] of [[-1, 1000], [1.5, 1000], [10, 0], [10, 2.5], [Number.NaN, 1000]]) {
+  for (const [limit, windowMs] of [[-1, 1000], [-1, -1], [1.5, 1000], [10, 0], [10, 2.5], [Number.NaN, 1000], [Number.NaN, Number.NaN]]) {
     assert.throws(() => gcraShape(limit as number, windowMs as number), RangeError)
   }
   assert.ok(MAX_TOLERANCE < Number.MAX_SAFE_INTEGER / 2)
 })
+
+test('remembered shapes are the shapes: asked in turns, more of them than are kept close at hand', () => {
+  const asked = Array.from({ length: 20 }, (_, i) => [7 * (i + 1), 60_000 + 1000 * (i % 3)] as const)
+  for (let round = 0; round < 3; round++) {
+    for (const [limit, windowMs] of asked) {
+      const g = gcdOf(limit, windowMs)
+      assert.deepEqual(gcraShape(limit, windowMs), { tick: limit / g, interval: windowMs / g, tolerance: limit * windowMs / g })
+    }
+  }
+})
+
+function gcdOf (a: number, b: number): number {
+  return b === 0 ? a : gcdOf(b, a % b)
+}
 
 test('exactly `limit` pass in a burst, for limits that do not divide the window, and the wait is exact to the ms', () => {
   for (const windowMs of [7, 1_000, 60_000, 86_400_000]) {

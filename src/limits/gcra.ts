@@ -59,9 +59,28 @@ function gcd (a: number, b: number): number {
 // Shapes are asked for on every check of every request, for the same few limits: remember them.
 const shapes = new Map<number, Map<number, GcraShape>>()
 let remembered = 0
+// The last few asked for, searched first: a request has a handful of rate limits, and comparing
+// numbers costs less than two Map lookups per check.
+const recentSize = 8
+const recentLimits: number[] = new Array<number>(recentSize).fill(Number.NaN)
+const recentWindows: number[] = new Array<number>(recentSize).fill(Number.NaN)
+const recentShapes: Array<GcraShape | null> = new Array<GcraShape | null>(recentSize).fill(null)
+let recentNext = 0
 
 /** The integer shape of `limit` per `windowMs`; throws when it cannot be counted exactly. */
 export function gcraShape (limit: number, windowMs: number): GcraShape {
+  for (let i = 0; i < recentSize; i++) {
+    if (recentLimits[i] === limit && recentWindows[i] === windowMs) return recentShapes[i] as GcraShape
+  }
+  const shape = rememberedShape(limit, windowMs)
+  recentLimits[recentNext] = limit
+  recentWindows[recentNext] = windowMs
+  recentShapes[recentNext] = shape
+  recentNext = (recentNext + 1) % recentSize
+  return shape
+}
+
+function rememberedShape (limit: number, windowMs: number): GcraShape {
   const known = shapes.get(limit)?.get(windowMs)
   if (known !== undefined) return known
   const shape = computeShape(limit, windowMs)

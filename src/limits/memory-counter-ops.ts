@@ -227,12 +227,14 @@ export function settleAll (c: Counters, reservation: Reservation, actual: Readon
   const checks = reservation.checks
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i] as LimitCheck
-    const value = actual.get(check.key)
     if (check.kind === 'concurrency') {
       const held = c.leases.get(check.key)
       held?.delete(reservation.id)
       if (held?.size === 0) c.leases.delete(check.key)
-    } else if (check.kind === 'budget') {
+      continue
+    }
+    const value = actual.get(check.key)
+    if (check.kind === 'budget') {
       const movement = settleBudget(c, check, value ?? check.cost, t)
       if (movement !== null) movements.push(movement)
     } else if (value !== undefined && value !== check.cost) {
