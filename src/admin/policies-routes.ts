@@ -1,9 +1,9 @@
 import { z } from 'zod'
 import type { AdminRequest, AdminRoute } from './admin-routes.ts'
 import type { Principal } from '../pipeline/context.ts'
-import type { BudgetPeriod, PolicyRecord, PolicyStore } from '../store/store.ts'
+import type { BudgetPeriod, PolicyLimits, PolicyRecord, PolicyStore } from '../store/store.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
-import { budgetMicroUsd, generatePolicyId, isPolicyId, validatePolicyLimits, validatePolicyTarget, type PolicyLimits, type PolicyTarget } from '../limits/policy-rules.ts'
+import { budgetMicroUsd, generatePolicyId, isPolicyId, validatePolicyLimits, validatePolicyTarget, type PolicyTarget } from '../limits/policy-rules.ts'
 import { emptyBody, listQuery, parseInput } from './parse-input.ts'
 import { createTenant, isVisibleTo, listTenant } from './tenant-scope.ts'
 

@@ -75,10 +75,10 @@ export function assertActuals (actual: ReadonlyMap<string, number>): void {
   for (const [key, value] of actual) assertCount(`actual for ${key}`, value)
 }
 
-/** 128 random bits: reservation ids are never guessable, so one cannot be settled by another. */
-// 96 random bits per process + a counter: unique across instances and restarts without asking
-// the CSPRNG on every request (a measurable share of the request path). Settlement ids are never
-// taken from callers, so they need to be unique, not secret.
+// Reservation ids for counters shared by instances (Redis): 96 random bits per process + a
+// counter, unique across instances and restarts without asking the CSPRNG on every request (a
+// measurable share of the request path). Settlement ids are never taken from callers, so they
+// need to be unique, not secret.
 const processTag = randomBytes(12).toString('base64url')
 let reservationCounter = 0
 

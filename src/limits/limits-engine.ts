@@ -129,7 +129,7 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
       ctx.limitRefusal = result.denied.kind
       throw refusal(result.denied, result.retryAfterMs)
     }
-    return { reservation: result.reservation, counters, checks: p.checks, inputEstimate: p.inputEstimate, mediaEstimate: p.mediaEstimate, outputReserve: p.outputReserve, price: p.price, output: newStreamedOutput() }
+    return admission(p, result.reservation, counters)
   }
 
   /** Counters behind I/O, budgets still to seed, or a failure to handle: the awaited path. */
@@ -149,14 +149,11 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
     return admitted(ctx, p, counters, result)
   }
 
-  /** What the request used, validated; sets its cost on the context. */
   return {
     admit (ctx) {
       const p = prepare(ctx)
       if (p === null) return null
-      if (p.checks.length === 0) {
-        return { reservation: null, counters: null, checks: p.checks, inputEstimate: p.inputEstimate, mediaEstimate: p.mediaEstimate, outputReserve: p.outputReserve, price: p.price, output: newStreamedOutput() }
-      }
+      if (p.checks.length === 0) return admission(p, null, null)
       const counters = options.counters()
       if (counters.acquireNow === undefined || unseeded(p.checks, seeded)) return admitAsync(ctx, p, null)
       let result
@@ -170,6 +167,10 @@ export function createLimitsEngine (options: LimitsEngineOptions): LimitsEngine 
 
     settle: createSettle({ tokensCounted: options.tokensCounted, usage: options.usage, onBudgetEvent: options.onBudgetEvent, now })
   }
+}
+
+function admission (p: Prepared, reservation: Reservation | null, counters: CounterStore | null): Admission {
+  return { reservation, counters, checks: p.checks, inputEstimate: p.inputEstimate, mediaEstimate: p.mediaEstimate, outputReserve: p.outputReserve, price: p.price, output: newStreamedOutput() }
 }
 
 function hasBudget (checks: readonly LimitCheck[]): boolean {

@@ -12,8 +12,7 @@ export interface BudgetEntry { spent: number, readonly resetAt: number | null }
 export interface RateEntry { at: number, debt: number, tick: number }
 
 /**
- * One check evaluated at one instant, as plain data (no closures: this runs for every check of
- * every request). `commit` applies it, only once every check has passed; `remaining` and
+ * One check evaluated at one instant. `commit` applies it, only once every check has passed; `remaining` and
  * `resetMs` are filled in then, for the state taken or left untouched.
  */
 export interface Evaluation extends CheckOutcome {
@@ -166,16 +165,7 @@ export function commit (c: Counters, check: LimitCheck, e: Evaluation, t: number
     e.resetMs = Math.min(e.aux, t + check.windowMs) - t
   } else {
     const shape = e.shape as GcraShape
-    const rate = e.rate
-    if (e.next <= 0) {
-      if (rate !== undefined) rateMap(c, check).delete(check.key)
-    } else if (rate === undefined) {
-      rateMap(c, check).set(check.key, { at: t, debt: e.next, tick: e.aux })
-    } else {
-      rate.at = t
-      rate.debt = e.next
-      rate.tick = e.aux
-    }
+    writeRate(c, check, e.rate, t, e.next, e.aux)
     e.remaining = gcraRemaining(e.next, shape)
     e.resetMs = gcraDrainMs(e.next, shape)
   }
@@ -208,17 +198,20 @@ function settleBudget (c: Counters, check: LimitCheck, actual: number, t: number
 
 function settleRate (c: Counters, check: LimitCheck, actual: number, t: number): void {
   const shape = gcraShape(check.limit, check.windowMs)
-  const map = rateMap(c, check)
-  const rate = map.get(check.key)
-  const debt = gcraSettle(gcraDebt(rate, shape, t), shape, actual - check.cost)
+  const rate = rateMap(c, check).get(check.key)
+  writeRate(c, check, rate, t, gcraSettle(gcraDebt(rate, shape, t), shape, actual - check.cost), shape.tick)
+}
+
+/** Stores a key's new debt in its entry (`rate`, undefined: none yet); no debt drops the entry. */
+function writeRate (c: Counters, check: LimitCheck, rate: RateEntry | undefined, t: number, debt: number, tick: number): void {
   if (debt <= 0) {
-    if (rate !== undefined) map.delete(check.key)
+    if (rate !== undefined) rateMap(c, check).delete(check.key)
   } else if (rate === undefined) {
-    map.set(check.key, { at: t, debt, tick: shape.tick })
+    rateMap(c, check).set(check.key, { at: t, debt, tick })
   } else {
     rate.at = t
     rate.debt = debt
-    rate.tick = shape.tick
+    rate.tick = tick
   }
 }
 

@@ -71,8 +71,6 @@ export function validatePolicyTarget (kind: string, id: string | null | undefine
   return { kind: k, id }
 }
 
-export type { PolicyLimits }
-
 function positive (value: number | null, param: string, max = Number.MAX_SAFE_INTEGER): number | null {
   if (value === null) return null
   if (!Number.isSafeInteger(value) || value < 1 || value > max) throw invalid(param, `${param} must be an integer from 1 to ${max}`)

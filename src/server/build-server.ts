@@ -7,7 +7,7 @@ import { parseStrictJson } from '../edge/parse-strict-json.ts'
 import { handleError } from './error-handler.ts'
 import { registerProxyRoutes, proxyRoutes } from './proxy-routes.ts'
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.ts'
-import { securityHeaders } from './security-headers.ts'
+import { addEdgeHeaders } from './security-headers.ts'
 import { completeRefusedProxyRequests } from './refused-proxy-requests.ts'
 import type { ClientIpResolver } from '../edge/client-ip.ts'
 import { createLazyChildLogger } from '../observability/lazy-child-logger.ts'
@@ -41,7 +41,6 @@ export interface GatewayServer {
   startDraining (): void
 }
 
-const securityHeaderEntries = Object.entries(securityHeaders)
 
 /** Paths → allowed methods, for 405 answers with an `Allow` header (RFC 9110 §15.5.6). */
 function registerMethodGuards (app: FastifyInstance, paths: ReadonlyMap<string, string[]>): void {
@@ -89,16 +88,7 @@ export async function buildServer (options: ServerOptions): Promise<GatewayServe
     done()
   })
 
-  // The request id and the security headers go with the reply's own headers into one writeHead:
-  // headers set on the raw response beforehand would send every header of the response through
-  // Node's slower merge path (setHeader per header). Proxy responses are written by the
-  // pipeline's sink (server/http-sink.ts), which adds the same headers itself.
-  app.addHook('onSend', function edgeHeaders (request, reply, payload, done) {
-    reply.header('x-request-id', request.id)
-    // A route's own choice (a cacheable JWKS) stands; every other response gets the defaults.
-    for (const [name, value] of securityHeaderEntries) if (!reply.hasHeader(name)) reply.header(name, value)
-    done(null, payload)
-  })
+  addEdgeHeaders(app)
 
   registerHealthRoutes(app, options.readiness, () => draining)
   await app.register(async function proxyScope (scope) {

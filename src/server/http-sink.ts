@@ -4,9 +4,10 @@ import type { ResponseSink } from '../pipeline/response-sink.ts'
 import type { GatewayError } from '../errors/gateway-error.ts'
 import type { SseEvent } from '../upstream/provider.ts'
 import { errorBody, errorEvent } from '../errors/serialize-error.ts'
-import { securityHeaders } from './security-headers.ts'
+import { edgeHeaders } from './security-headers.ts'
 
 const jsonType = 'application/json; charset=utf-8'
+const streamHeaders = Object.freeze({ 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' })
 
 /**
  * Writes pipeline output straight to Node's ServerResponse. The proxy routes hand the
@@ -42,13 +43,7 @@ export class HttpSink implements ResponseSink {
   startStream (status: number, headers: Record<string, string>): void {
     if (this.#res.destroyed) return
     this.#streamStarted = true
-    this.#res.writeHead(status, {
-      'x-request-id': this.#requestId,
-      ...securityHeaders,
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'x-accel-buffering': 'no'
-    })
+    this.#res.writeHead(status, edgeHeaders(this.#requestId, headers, streamHeaders))
     // The head leaves with the first events when they are already here (one write instead of
     // two: the separate head write was ~9 % of streaming CPU); otherwise right after this turn
     // of the event loop, so a client waiting on a slow first token sees the stream open at once.
@@ -97,7 +92,7 @@ export class HttpSink implements ResponseSink {
   #sendBody (status: number, headers: Record<string, string>, body: string): void {
     const res = this.#res
     if (res.destroyed || res.headersSent) return
-    res.writeHead(status, { 'x-request-id': this.#requestId, ...securityHeaders, ...headers, 'content-type': jsonType, 'content-length': Buffer.byteLength(body) })
+    res.writeHead(status, edgeHeaders(this.#requestId, headers, { 'content-type': jsonType, 'content-length': Buffer.byteLength(body) }))
     res.end(body)
   }
 

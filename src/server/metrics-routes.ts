@@ -6,7 +6,7 @@ import type { ClientIpResolver } from '../edge/client-ip.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
 import { hasScope } from '../auth/scopes.ts'
 import { handleError } from './error-handler.ts'
-import { securityHeaders } from './security-headers.ts'
+import { addEdgeHeaders } from './security-headers.ts'
 
 /** What the routes need from the metrics registry (observability/metrics-registry.ts). */
 export interface MetricsSource {
@@ -74,11 +74,7 @@ export async function startMetricsListener (options: MetricsListenerOptions): Pr
   })
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(async () => { throw new GatewayError('not_found') })
-  app.addHook('onRequest', function metricsHeaders (request, reply, done) {
-    reply.header('x-request-id', request.id)
-    for (const [name, value] of Object.entries(securityHeaders)) reply.header(name, value)
-    done()
-  })
+  addEdgeHeaders(app)
   app.get('/metrics', async (_request, reply) => await sendMetrics(options.metrics, reply))
   app.route({
     method: ['POST', 'PUT', 'PATCH', 'DELETE'],

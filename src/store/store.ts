@@ -202,7 +202,6 @@ export type PolicyTargetKind = 'global' | 'tenant' | 'key' | 'client' | 'model'
 
 export type BudgetPeriod = 'daily' | 'monthly' | 'total'
 
-/** Limits for one target. Null fields set nothing (another policy or the config may). */
 /** The limits one policy (or one `limits` config entry) sets; null sets nothing. */
 export interface PolicyLimits {
   readonly requestsPerMinute: number | null
@@ -215,6 +214,7 @@ export interface PolicyLimits {
   readonly maxTokens: number | null
 }
 
+/** Limits for one target. Null fields set nothing (another policy or the config may). */
 export interface PolicyRecord extends PolicyLimits {
   /** `pol_<16 base62>`. */
   readonly id: string

@@ -206,6 +206,15 @@ test('a separate metrics listener serves /metrics without credentials and nothin
     assert.equal(missing.status, 404)
     assert.equal(errorCode(await missing.text()), 'not_found')
     assert.match(missing.headers.get('x-request-id') ?? '', /^req_[0-9a-f]{32}$/)
+    // The listener's answers carry the same security headers as the main port's.
+    const direct = await fetch(url + '/metrics')
+    await direct.arrayBuffer()
+    for (const answer of [missing, direct]) {
+      assert.match(answer.headers.get('x-request-id') ?? '', /^req_[0-9a-f]{32}$/)
+      assert.equal(answer.headers.get('cache-control'), 'no-store')
+      assert.equal(answer.headers.get('x-content-type-options'), 'nosniff')
+      assert.equal(answer.headers.get('x-robots-tag'), 'noindex, nofollow')
+    }
     const post = await fetch(url + '/metrics', { method: 'POST' })
     assert.equal(post.status, 405)
   } finally {
