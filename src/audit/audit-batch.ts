@@ -7,19 +7,21 @@ export interface PendingLine {
 }
 
 /**
- * The first queued records that fit in `room` bytes (at least one: a record larger than a whole
- * segment gets a segment of its own), as one buffer for one write. All of them are joined first,
- * the common case; lines are measured one by one only when they do not all fit.
+ * The first of the first `limit` queued records that fit in `room` bytes (at least one: a record
+ * larger than a whole segment gets a segment of its own), as one buffer for one write. All of
+ * them are joined first, the common case; lines are measured one by one only when they do not
+ * all fit.
  */
-export function nextBatch (queue: readonly PendingLine[], room: number): { count: number, data: Buffer } {
+export function nextBatch (queue: readonly PendingLine[], limit: number, room: number): { count: number, data: Buffer } {
+  const end = Math.min(limit, queue.length)
   let text = ''
-  for (const item of queue) text += item.text
+  for (let i = 0; i < end; i++) text += (queue[i] as PendingLine).text
   const data = Buffer.from(text)
-  if (data.length <= room || queue.length === 1) return { count: queue.length, data }
+  if (data.length <= room || end === 1) return { count: end, data }
   let count = 0
   let bytes = 0
-  for (const item of queue) {
-    const size = Buffer.byteLength(item.text)
+  for (let i = 0; i < end; i++) {
+    const size = Buffer.byteLength((queue[i] as PendingLine).text)
     if (count > 0 && bytes + size > room) break
     count += 1
     bytes += size

@@ -41,27 +41,35 @@ export interface SealedRecord {
   readonly line: string
 }
 
+/**
+ * A record's canonical members (comma-separated `"key":value`, no braces) written by a builder
+ * that knows its fields (request-record.ts), in the four groups the chain's own members sort
+ * between: before `mac`, between `mac` and `prev`, between `prev` and `seq`, after `seq`. Exactly
+ * what `canonicalMemberGroups(fields, ['mac', 'prev', 'seq'])` returns for the same fields.
+ */
+export type MemberGroups = readonly [string, string, string, string]
+
 export interface AuditChain {
   /** Adds seq and prev, computes the mac and advances the head. */
   seal (fields: AuditFields): AuditRecord
-  /** `seal`, plus the record's canonical line, serialized once together with the MAC input. */
-  sealLine (fields: AuditFields): SealedRecord
+  /**
+   * `seal`, plus the record's canonical line, serialized once together with the MAC input.
+   * `groups`, when the caller has them, are trusted to be the fields' members as defined above.
+   */
+  sealLine (fields: AuditFields, groups?: MemberGroups): SealedRecord
   head (): ChainHead
 }
 
 /** A chain that continues from `from` (a resumed log) or starts at the genesis. */
 export function createAuditChain (macKey: KeyObject, from: ChainHead = { seq: 0, mac: genesisMac }): AuditChain {
   let current = from
-  const sealLine = (fields: AuditFields): SealedRecord => {
-    for (const name of chainFieldNames) {
-      if (Object.hasOwn(fields, name)) throw new TypeError(`audit record: the field ${name} is set by the chain`)
-    }
-    const seq = current.seq + 1
-    const prev = current.mac
+  const sealLine = (fields: AuditFields, groups?: MemberGroups): SealedRecord => {
     // One serialization of the fields for both texts: the chain's own members sort between these
     // groups, so the MAC input (computeRecordMac's canonical(record without mac)) and the line
     // are assembled from the same pieces.
-    const [beforeMac, beforePrev, beforeSeq, afterSeq] = canonicalMemberGroups(fields, chainFieldsSorted) as [string, string, string, string]
+    const [beforeMac, beforePrev, beforeSeq, afterSeq] = groups ?? memberGroups(fields)
+    const seq = current.seq + 1
+    const prev = current.mac
     const prevMember = '"prev":' + JSON.stringify(prev)
     const tail = joinMembers(joinMembers(joinMembers(prevMember, beforeSeq), '"seq":' + String(seq)), afterSeq)
     const mac = createHmac('sha256', macKey).update(prev + '{' + joinMembers(joinMembers(beforeMac, beforePrev), tail) + '}').digest('hex')
@@ -74,6 +82,13 @@ export function createAuditChain (macKey: KeyObject, from: ChainHead = { seq: 0,
     sealLine,
     head: () => current
   }
+}
+
+function memberGroups (fields: AuditFields): MemberGroups {
+  for (const name of chainFieldNames) {
+    if (Object.hasOwn(fields, name)) throw new TypeError(`audit record: the field ${name} is set by the chain`)
+  }
+  return canonicalMemberGroups(fields, chainFieldsSorted) as unknown as MemberGroups
 }
 
 function joinMembers (left: string, right: string): string {

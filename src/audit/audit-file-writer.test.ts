@@ -149,6 +149,35 @@ test('with fsync interval, records wait writeDelayMs and leave in one write; wit
   await batch.close()
 })
 
+test('under steady appends, with fsync interval, a write happens once per writeDelayMs, not after every write', async () => {
+  // Records arriving while a write is in flight must wait for the next scheduled write: a busy
+  // gateway would otherwise write (and wake a libuv thread) once per completion, several times
+  // per millisecond. Every write grows the file once, so counting size changes counts writes.
+  // Counted where a write ended: a size seen while the kernel is still copying a write (it runs
+  // on a libuv thread) does not end at a newline.
+  const dir = tempLogDir()
+  const writer = await openAuditFileWriter({ dir, keys, writeDelayMs: 100 })
+  const file = join(dir, 'audit-000001.jsonl')
+  let appended = 0
+  let writes = 0
+  let size = 0
+  const started = performance.now()
+  while (performance.now() - started < 600) {
+    writer.append(sampleAuditFields(++appended))
+    await new Promise((resolve) => setImmediate(resolve))
+    const now = statSync(file).size
+    if (now !== size && readFileSync(file).at(now - 1) === 0x0a) {
+      writes += 1
+      size = now
+    }
+  }
+  const elapsed = performance.now() - started
+  await writer.close()
+  assert.equal(lines(dir, 'audit-000001.jsonl').length, appended)
+  assert.ok(appended > 50, `only ${appended} appends`)
+  assert.ok(writes >= 2 && writes <= Math.ceil(elapsed / 100) + 1, `${writes} writes in ${Math.round(elapsed)} ms for ${appended} records`)
+})
+
 test('checkpoints are signed every N durable records and on close, and exportable', async () => {
   const dir = tempLogDir()
   const writer = await openAuditFileWriter({ dir, keys, checkpointEveryRecords: 10 })

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { createAuditChain } from './audit-chain.ts'
-import type { AuditChain, AuditFields, AuditRecord, ChainHead } from './audit-chain.ts'
+import type { AuditChain, AuditFields, AuditRecord, ChainHead, MemberGroups } from './audit-chain.ts'
 import { signCheckpoint } from './audit-checkpoint.ts'
 import type { AuditKeys } from './audit-keys.ts'
 import { segmentName } from './audit-segments.ts'
@@ -88,10 +88,10 @@ class FileAuditWriter implements AuditWriter {
     this.#syncTimer?.unref()
   }
 
-  append (fields: AuditFields): AuditRecord {
+  append (fields: AuditFields, groups?: MemberGroups): AuditRecord {
     if (this.#closed) throw new Error('the audit writer is closed')
     if (this.#queue.length >= this.#config.queueSize) throw new AuditQueueFullError(this.#config.queueSize)
-    const { record, line } = this.#chain.sealLine(fields)
+    const { record, line } = this.#chain.sealLine(fields, groups)
     this.#queue.push({ seq: record.seq, mac: record.mac, text: line + '\n' })
     this.#scheduleFlush()
     return record
@@ -164,15 +164,23 @@ class FileAuditWriter implements AuditWriter {
     return opened.file
   }
 
+  /**
+   * Writes the records queued when it starts. Those appended while a write is in flight wait for
+   * the write their append scheduled (`#scheduleFlush`): looping until the queue is empty would
+   * make a busy gateway write, and wake a libuv thread, after every completion instead of once
+   * per `writeDelayMs` (measured: 6,086 writes in 600 ms instead of 7).
+   */
   async #writePending (): Promise<void> {
     const queue = this.#queue
-    while (queue.length > 0) {
+    let remaining = queue.length
+    while (remaining > 0) {
       const target = await this.#currentSegment(Buffer.byteLength((queue[0] as PendingLine).text))
-      const { count, data } = nextBatch(queue, this.#config.maxSegmentBytes - target.size())
+      const { count, data } = nextBatch(queue, remaining, this.#config.maxSegmentBytes - target.size())
       // One buffer and one write call per batch, whatever the number of records in it.
       await target.append(data)
       const last = queue[count - 1] as PendingLine
       queue.splice(0, count)
+      remaining -= count
       this.#written = { seq: last.seq, mac: last.mac }
       if (this.#config.fsync === 'batch') await this.#syncSegment()
     }

@@ -1,4 +1,4 @@
-import type { AuditFields, AuditRecord } from './audit-chain.ts'
+import type { AuditFields, AuditRecord, MemberGroups } from './audit-chain.ts'
 import type { TornTail } from './resume-audit-log.ts'
 
 /** What an admin route or health check can show about the writer. */
@@ -21,8 +21,11 @@ export interface AuditWriterStatus {
  * comes from the background flush (see docs/audit.md for what a crash can lose).
  */
 export interface AuditWriter {
-  /** Seals the record and queues it; returns at once. Throws `AuditQueueFullError` when full. */
-  append (fields: AuditFields): AuditRecord
+  /**
+   * Seals the record and queues it; returns at once. Throws `AuditQueueFullError` when full.
+   * `groups`: the fields' canonical members, when the caller wrote them (`AuditChain.sealLine`).
+   */
+  append (fields: AuditFields, groups?: MemberGroups): AuditRecord
   /** False while writes fail; the unwritten records are kept and retried. */
   healthy (): boolean
   /** Records queued and not yet written: `status().pending` without building a status, per request. */

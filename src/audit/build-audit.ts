@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { AuditConfig, Config } from '../config/config-schema.ts'
 import type { Logger } from '../pipeline/context.ts'
 import type { Stage } from '../pipeline/stage.ts'
-import type { AuditFields, AuditRecord } from './audit-chain.ts'
+import type { AuditFields, AuditRecord, MemberGroups } from './audit-chain.ts'
 import type { AuditKeys, AuditVerifyKeys } from './audit-keys.ts'
 import type { AuditWriter } from './audit-writer.ts'
 import type { GeoLookup } from './geo-lookup.ts'
@@ -135,11 +135,11 @@ function writerOptions (dir: string, keys: AuditKeys, settings: AuditConfig): Au
 }
 
 /** Appends through the writer, then hands the sealed record to every listener, isolated from their failures. */
-function fanOut (writer: AuditWriter, log: Logger): { append: (fields: AuditFields) => AuditRecord, listeners: AuditListener[] } {
+function fanOut (writer: AuditWriter, log: Logger): { append: (fields: AuditFields, groups?: MemberGroups) => AuditRecord, listeners: AuditListener[] } {
   const listeners: AuditListener[] = []
   let lastLog = -Infinity
-  const append = (fields: AuditFields): AuditRecord => {
-    const record = writer.append(fields)
+  const append = (fields: AuditFields, groups?: MemberGroups): AuditRecord => {
+    const record = writer.append(fields, groups)
     for (const listener of listeners) {
       try {
         listener(record)

@@ -1,13 +1,16 @@
 import type { Logger, RequestContext } from '../pipeline/context.ts'
 import type { Stage } from '../pipeline/stage.ts'
-import type { AuditFields } from './audit-chain.ts'
+import type { AuditFields, MemberGroups } from './audit-chain.ts'
 import type { GeoLookup } from './geo-lookup.ts'
 import { GatewayError } from '../errors/gateway-error.ts'
-import { requestRecord } from './request-record.ts'
+import { requestMemberGroups, requestRecord } from './request-record.ts'
 
 export interface RecordStageOptions {
-  /** Seals and queues one record; throws when the writer cannot take it (queue full, closed). */
-  readonly append: (fields: AuditFields) => void
+  /**
+   * Seals and queues one record, its canonical members already written (`AuditChain.sealLine`);
+   * throws when the writer cannot take it (queue full, closed).
+   */
+  readonly append: (fields: AuditFields, groups: MemberGroups) => void
   /** False while the writer fails or its queue is full. */
   readonly accepting: () => boolean
   /** `fail_closed`: refuse requests while records cannot be written; `fail_open`: serve and log. */
@@ -65,7 +68,8 @@ export function createRecordStage (options: RecordStageOptions): RecordStage {
     },
     onComplete (ctx) {
       try {
-        append(requestRecord(ctx, geo))
+        const record = requestRecord(ctx, geo)
+        append(record, requestMemberGroups(record))
       } catch (err) {
         lost += 1
         if (lostLog()) log.error({ err, lost_records: lost, request_id: ctx.requestId }, 'audit record lost: the audit log cannot take more records')

@@ -7,8 +7,9 @@ import { newRequestContext } from '../pipeline/new-request-context.ts'
 import { silentLog } from '../pipeline/silent-log.ts'
 import { createAuditChain } from './audit-chain.ts'
 import { canonicalJsonReference } from './canonical-json.ts'
+import { canonicalMemberGroups } from './canonical-members.ts'
 import { nastyStrings, object, pick, prng, value } from './json-value-fixture.ts'
-import { requestRecord } from './request-record.ts'
+import { requestMemberGroups, requestRecord } from './request-record.ts'
 
 // The record stage builds request records in canonical order so the chain serializes them
 // natively: what lands on disk and what the MAC covers must be exactly what the reference
@@ -58,17 +59,30 @@ function metadata (rnd: () => number): Record<string, string | number | boolean>
 }
 
 test('request records seal to exactly the reference line and MAC, over generated requests', () => {
+  // Both ways the chain can serialize them: from the members the record stage writes
+  // (requestMemberGroups) and from the fields alone.
   const key = createSecretKey(randomBytes(32))
   const chain = createAuditChain(key)
   const rnd = prng(499)
   for (let i = 0; i < 3000; i++) {
     const fields = requestRecord(context(rnd, i), null)
-    const sealed = chain.sealLine(fields)
-    assert.equal(sealed.line, canonicalJsonReference(sealed.record), `case ${i}: the line`)
-    const unsealed = { ...fields, seq: sealed.record.seq, prev: sealed.record.prev }
-    const mac = createHmac('sha256', key).update(sealed.record.prev + canonicalJsonReference(unsealed)).digest('hex')
-    assert.equal(sealed.record.mac, mac, `case ${i}: the MAC over the reference serialization`)
+    const groups = requestMemberGroups(fields)
+    assert.deepEqual(groups, canonicalMemberGroups(fields, ['mac', 'prev', 'seq']), `case ${i}: the member groups`)
+    for (const sealed of [chain.sealLine(fields, groups), chain.sealLine(fields)]) {
+      assert.equal(sealed.line, canonicalJsonReference(sealed.record), `case ${i}: the line`)
+      const unsealed = { ...fields, seq: sealed.record.seq, prev: sealed.record.prev }
+      const mac = createHmac('sha256', key).update(sealed.record.prev + canonicalJsonReference(unsealed)).digest('hex')
+      assert.equal(sealed.record.mac, mac, `case ${i}: the MAC over the reference serialization`)
+    }
   }
+})
+
+test('a request record with a non-finite number is refused by its member writer, as by the reference', () => {
+  const ctx = context(prng(3), 3)
+  ctx.costMicroUsd = Number.NaN
+  const fields = requestRecord(ctx, null)
+  assert.throws(() => requestMemberGroups(fields), /NaN is not a finite number/)
+  assert.throws(() => canonicalJsonReference(fields), /NaN is not a finite number/)
 })
 
 test('metadata with all-digit keys is recorded whole, in canonical order on disk', () => {
