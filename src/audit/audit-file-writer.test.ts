@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import { tempAuditDir } from './audit-test-dirs.ts'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openAuditFileWriter } from './audit-file-writer.ts'
@@ -20,6 +20,17 @@ function tempLogDir (): string {
 
 function lines (dir: string, name: string): string[] {
   return readFileSync(join(dir, name), 'utf8').split('\n').filter((line) => line !== '')
+}
+
+function lastByte (file: string, size: number): number {
+  const fd = openSync(file, 'r')
+  try {
+    const byte = Buffer.alloc(1)
+    readSync(fd, byte, 0, 1, size - 1)
+    return byte[0] as number
+  } finally {
+    closeSync(fd)
+  }
 }
 
 async function until (condition: () => boolean): Promise<void> {
@@ -166,7 +177,7 @@ test('under steady appends, with fsync interval, a write happens once per writeD
     writer.append(sampleAuditFields(++appended))
     await new Promise((resolve) => setImmediate(resolve))
     const now = statSync(file).size
-    if (now !== size && readFileSync(file).at(now - 1) === 0x0a) {
+    if (now !== size && lastByte(file, now) === 0x0a) {
       writes += 1
       size = now
     }
