@@ -22,9 +22,8 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
 import { targets, startMock, killAll, setSutCommand } from './targets.mjs'
-import { chatBody } from './load.mjs'
+import { sendRequests } from './load.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -65,10 +64,10 @@ try {
     process.stderr.write(`${name}: starting under callgrind … `)
     const target = await targets[name].start(mock.url)
     try {
-      await load(target, warmup)
+      await sendRequests(target, { amount: warmup })
       callgrind(target.pid, '-z')
       callgrind(target.pid, '-i', 'on')
-      const ok = await load(target, requests)
+      const ok = await sendRequests(target, { amount: requests })
       callgrind(target.pid, '-i', 'off')
       callgrind(target.pid, '-d')
       if (ok !== requests) throw new Error(`${name}: ${requests - ok} of ${requests} requests failed`)
@@ -95,15 +94,6 @@ const lines = [
 ]
 console.log(lines.join('\n'))
 if (args.out !== undefined) writeFileSync(new URL(`./results/${args.out}.md`, import.meta.url), `# Instructions per request\n\n\`node bench/instructions.mjs --targets ${names.join(',')} --requests ${requests} --warmup ${warmup} --semi-space ${semiSpace}\`\n\n${lines.join('\n')}\n`)
-
-function load (target, amount) {
-  return new Promise((resolve, reject) => {
-    autocannon({
-      url: target.url + target.path, method: 'POST', body: chatBody(false), connections: 16, amount, timeout: 120,
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...target.headers },
-    }, (err, result) => err ? reject(err) : resolve(result['2xx']))
-  })
-}
 
 function keep (name, pid) {
   mkdirSync(args.keep, { recursive: true })

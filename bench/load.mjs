@@ -22,18 +22,26 @@ function requestHeaders (target) {
   return { 'content-type': 'application/json', accept: 'application/json', ...target.headers }
 }
 
-/** Saturation: `connections` keep-alive connections, each sending the next request on the last answer. */
-export async function saturate (target, { stream, connections, seconds }) {
-  const result = await autocannon({
+/** Closed-loop chat requests to `target` with autocannon; `options` says how many or how long. */
+function closedLoop (target, stream, options) {
+  return autocannon({
     url: target.url + target.path,
     method: 'POST',
     headers: requestHeaders(target),
     body: chatBody(stream),
-    connections,
-    pipelining: 1,
-    duration: seconds,
-    timeout: 10,
+    ...options,
   })
+}
+
+/** `amount` non-streaming requests over `connections` keep-alive connections; resolves with how many got a 2xx. */
+export async function sendRequests (target, { amount, connections = 16 }) {
+  const result = await closedLoop(target, false, { connections, amount, timeout: 120 })
+  return result['2xx']
+}
+
+/** Saturation: `connections` keep-alive connections, each sending the next request on the last answer. */
+export async function saturate (target, { stream, connections, seconds }) {
+  const result = await closedLoop(target, stream, { connections, pipelining: 1, duration: seconds, timeout: 10 })
   const ok = result['2xx']
   return {
     rps: ok / result.duration,

@@ -14,10 +14,10 @@
 // (a substring of a frame, e.g. `record-stage.ts` or `uv__work_done`) the µs of the samples
 // with that frame on their stack. Needs perf (Debian's linux-perf) with sampling allowed.
 import { execFileSync, spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import autocannon from 'autocannon'
 import { targets, startMock, killAll, pinSelf, LOAD_CPU, setSutCommand } from './targets.mjs'
-import { chatBody } from './load.mjs'
+import { saturate, sendRequests } from './load.mjs'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -51,15 +51,16 @@ try {
   const target = await targets[name].start(mock.url)
   try {
     process.stderr.write(`${name}: ${args.warmup} warm-up requests … `)
-    await load(target, { amount: Number(args.warmup) })
+    await sendRequests(target, { amount: Number(args.warmup), connections: 64 })
     process.stderr.write(`profiling ${seconds} s at saturation … `)
     const perf = spawn('perf', ['record', '-F', String(hz), '-g', '-o', dataFile, '-p', String(target.pid)], { stdio: 'ignore' })
     await new Promise((resolve) => setTimeout(resolve, 500))
-    const result = await load(target, { duration: seconds })
+    const result = await saturate(target, { stream: false, connections: 64, seconds })
     perf.kill('SIGINT')
     await new Promise((resolve) => perf.on('exit', resolve))
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors`)
-    answered = result['2xx']
+    const failed = result.non2xx + result.errors + result.timeouts
+    if (failed > 0) throw new Error(`${result.non2xx} non-2xx answers, ${result.errors} errors and ${result.timeouts} timeouts: the profile would not be of answered requests`)
+    answered = result.requests
     process.stderr.write(`${answered} requests\n`)
   } finally {
     await target.stop()
@@ -69,16 +70,7 @@ try {
   killAll()
 }
 report(stacksOf(execFileSync('perf', ['script', '-i', dataFile], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })))
-if (args.keep === undefined) execFileSync('rm', ['-f', dataFile])
-
-function load (target, options) {
-  return new Promise((resolve, reject) => {
-    autocannon({
-      url: target.url + target.path, method: 'POST', body: chatBody(false), connections: 64, timeout: 60,
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...target.headers }, ...options,
-    }, (err, result) => err ? reject(err) : resolve(result))
-  })
-}
+if (args.keep === undefined) rmSync(dataFile, { force: true })
 
 /** Each sample's frames, leaf first, named as perf names them (JIT frames from the perf map). */
 function stacksOf (text) {

@@ -7,7 +7,7 @@ export interface PendingLine {
 }
 
 /**
- * The first of the first `limit` queued records that fit in `room` bytes (at least one: a record
+ * The queued records, at most the first `limit`, that fit in `room` bytes (at least one: a record
  * larger than a whole segment gets a segment of its own), as one buffer for one write. All of
  * them are joined first, the common case; lines are measured one by one only when they do not
  * all fit.

@@ -134,10 +134,7 @@ export function orderedKey (key: string): boolean {
 function serialize (value: unknown, depth: number): string {
   // Strings first: most values of a record are strings.
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return JSON.stringify(value)
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not a finite number`)
-    return JSON.stringify(value)
-  }
+  if (typeof value === 'number') return canonicalNumber(value)
   if (depth >= maxDepth) throw new TypeError(`canonicalJson: nested deeper than ${maxDepth}`)
   if (Array.isArray(value)) {
     let out = '['
@@ -153,6 +150,12 @@ function serialize (value: unknown, depth: number): string {
     return out + '}'
   }
   throw new TypeError(`canonicalJson: a ${describe(value)} has no JSON form`)
+}
+
+/** A number as canonical JSON writes it (ECMAScript's Number::toString); non-finite ones are refused. */
+export function canonicalNumber (value: number): string {
+  if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not a finite number`)
+  return String(value)
 }
 
 function isPlainObject (value: object): boolean {

@@ -2,7 +2,7 @@ import type { Endpoint, RequestContext } from '../pipeline/context.ts'
 import type { MemberGroups } from './audit-chain.ts'
 import type { GeoLookup } from './geo-lookup.ts'
 import type { JsonValue } from './canonical-json.ts'
-import { canonicalJson, canonicallyOrdered } from './canonical-json.ts'
+import { canonicalJson, canonicalNumber, canonicallyOrdered } from './canonical-json.ts'
 import { redactCredentialShapes } from '../lib/credential-shapes.ts'
 import { isoTimestamp } from './iso-timestamp.ts'
 
@@ -91,8 +91,8 @@ export function requestRecord (ctx: RequestContext, geo: GeoLookup | null): Requ
  * The canonical members of a request record, written field by field in the groups the chain's
  * `mac`, `prev` and `seq` sort between, so the chain neither checks the record's order nor cuts
  * its serialization apart (~4 µs a request in the gateway's profile). Strings and numbers are
- * written as the reference writes them (`JSON.stringify`, §3.2.2 of RFC 8785); nested values go
- * through `canonicalJson`. A non-finite number throws, as the reference does. request-record.test.ts
+ * written as the reference writes them (`JSON.stringify`, `canonicalNumber`: §3.2.2 of RFC 8785);
+ * nested values go through `canonicalJson`. A non-finite number throws, as in the reference. request-record.test.ts
  * holds it to the reference over generated requests.
  */
 export function requestMemberGroups (r: RequestRecord): MemberGroups {
@@ -113,9 +113,7 @@ function text (value: string | null): string {
 }
 
 function number (value: number | null): string {
-  if (value === null) return 'null'
-  if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not a finite number`)
-  return String(value)
+  return value === null ? 'null' : canonicalNumber(value)
 }
 
 function nested (value: JsonValue): string {

@@ -41,7 +41,6 @@ export interface GatewayServer {
   startDraining (): void
 }
 
-
 /** Paths → allowed methods, for 405 answers with an `Allow` header (RFC 9110 §15.5.6). */
 function registerMethodGuards (app: FastifyInstance, paths: ReadonlyMap<string, string[]>): void {
   for (const [url, allowed] of paths) {
